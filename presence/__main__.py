@@ -1,0 +1,5 @@
+"""`python -m presence` runs the CLI."""
+
+from presence.cli import main
+
+main()

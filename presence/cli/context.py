@@ -1,0 +1,38 @@
+"""What every command shares: the settings file, loaded once, and the database, opened lazily."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from presence.config import Paths, Settings, database_url, load_settings
+from presence.store import Store
+
+
+@dataclass(slots=True)
+class AppContext:
+    config_file: Path | None = None
+    debug: bool = False
+    _paths: Paths | None = None
+    _settings: Settings | None = None
+    _stores: list[Store] = field(default_factory=list)
+
+    @property
+    def paths(self) -> Paths:
+        if self._paths is None:
+            self._paths = Paths.resolve(self.config_file)
+        return self._paths
+
+    @property
+    def settings(self) -> Settings:
+        """The validated settings; raises ConfigError naming the file and key."""
+        if self._settings is None:
+            self._settings = load_settings(self.paths.config_file)
+        return self._settings
+
+    def store(self, *, create: bool = True) -> Store:
+        """The database, migrated. With create=False a missing SQLite file is an error."""
+        self.paths.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        store = Store.open(database_url(self.settings, self.paths), create=create)
+        self._stores.append(store)
+        return store

@@ -1,0 +1,42 @@
+"""`presence doctor`: per capability, the backend chosen and the ones rejected, with the fix."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from presence.cli.context import AppContext
+from presence.cli.render import console, print_json
+from presence.doctor import diagnose
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("doctor")
+    def doctor(
+        ctx: typer.Context,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Check each capability, the settings file and the database."""
+        context: AppContext = ctx.obj
+        report = diagnose(context.settings, context.paths)
+        if as_json:
+            print_json(report.to_dict())
+            return
+        out = console()
+        table = Table(show_edge=False, pad_edge=False)
+        table.add_column("capability")
+        table.add_column("backend")
+        table.add_column("rejected (reason → fix)")
+        for cap in report.capabilities:
+            rejected = "\n".join(
+                f"{r.name}: {r.reason}" + (f" → {r.hint}" if r.hint else "") for r in cap.rejected
+            )
+            chosen = cap.name or "[red]unavailable[/red]"
+            if cap.forced_by:
+                chosen += f" (forced by {cap.forced_by})"
+            table.add_row(cap.capability, chosen, rejected or "-")
+        out.print(table)
+        for line in report.notes:
+            out.print(line, markup=False)

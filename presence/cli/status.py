@@ -1,0 +1,31 @@
+"""`presence status`: is the daemon running, what is in focus, since when."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from presence.cli.context import AppContext
+from presence.cli.render import print_json, status_text
+from presence.clock import SystemClock
+from presence.config import zone_of
+from presence.session_lock import SessionLock
+from presence.status import daemon_status
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("status")
+    def status(
+        ctx: typer.Context,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Show whether presence is recording, and the current app and state."""
+        context: AppContext = ctx.obj
+        now = SystemClock().now()
+        holder = SessionLock(context.paths.lock_file).holder()
+        result = daemon_status(context.store(), context.settings.device.name, holder, now)
+        if as_json:
+            print_json(result.to_dict())
+        else:
+            status_text(result, zone_of(context.settings), now)

@@ -1,0 +1,199 @@
+"""The composition root: builds backends, store and loop; handles signals; runs until told.
+
+Tick loop (sampler thread = the main thread):
+    pause in force?  -> close the open span at the pause start; record nothing
+    otherwise        -> sample -> timeline -> recorder (flush on change, and every 10 s)
+SIGTERM / SIGINT end the loop; the open span is flushed and the run is closed: exit 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import FrameType
+from typing import Any
+
+from presence import __version__
+from presence.clock import Clock, SystemClock
+from presence.config import Paths, Settings, database_url, ensure_private_dir, zone_of
+from presence.errors import PresenceError
+from presence.platform.base import Session
+from presence.platform.selection import CAPABILITY_PURPOSE, Choice, choose
+from presence.privacy import Redactor
+from presence.recorder import Recorder
+from presence.sampler import Capability, Sampler
+from presence.session_lock import SessionLock
+from presence.store import Store
+from presence.title_key import title_key
+from presence.timeline import Timeline
+
+log = logging.getLogger(__name__)
+
+
+def _factory(
+    capability: str, session: Session, configured: str, start: bool = False
+) -> Callable[[], Any]:
+    """Build the capability's backend on demand; None (after explaining once) if none works."""
+    explained = False
+
+    def build() -> Any:
+        nonlocal explained
+        choice: Choice = choose(capability, session, configured)
+        if choice.backend is None:
+            if not explained:
+                explained = True
+                _explain(choice)
+            return None
+        if start:
+            choice.backend.start()
+        log.info("%s: using %s", CAPABILITY_PURPOSE[capability], choice.name)
+        return choice.backend
+
+    return build
+
+
+def _explain(choice: Choice) -> None:
+    reasons = "; ".join(
+        f"{r.name}: {r.reason}" + (f" (fix: {r.hint})" if r.hint else "") for r in choice.rejected
+    )
+    log.warning(
+        "%s unavailable, recording without it [%s]", CAPABILITY_PURPOSE[choice.capability], reasons
+    )
+
+
+@dataclass(slots=True)
+class Daemon:
+    """One recording session of this device. Built by `build()`; `run()` blocks until stopped."""
+
+    settings: Settings
+    clock: Clock
+    store: Store
+    sampler: Sampler
+    timeline: Timeline
+    recorder: Recorder
+    device_id: int
+    run_id: int
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    paused_reason: str | None = None
+    _last_wall: datetime | None = None
+    _heartbeat_at: float = float("-inf")
+
+    def tick(self) -> None:
+        """One tick: honour a pause, else sample and record. Never raises for a hiccup."""
+        now = self.clock.now()
+        mono = self.clock.monotonic()
+        pause = None
+        try:
+            pause = self.store.active_pause(self.device_id, now)
+        except PresenceError as exc:
+            log.debug("cannot read pauses: %s", exc.message)
+        if pause is not None:
+            if self.paused_reason is None:
+                log.info("paused (%s) until %s", pause.reason, pause.end_at() or "resumed")
+                self.paused_reason = pause.reason
+                closed = self.timeline.close(max(pause.start, self._last_wall or pause.start))
+                self.recorder.record(closed, None, mono)
+            self._beat(now, mono)
+            return
+        if self.paused_reason is not None:
+            log.info("recording again")
+            self.paused_reason = None
+        obs = self.sampler.sample()
+        self._last_wall = obs.wall
+        closed = self.timeline.observe(obs)
+        if self.recorder.record(closed, self.timeline.open, mono):
+            self._beat(now, mono)
+
+    def _beat(self, now: datetime, mono: float) -> None:
+        if mono - self._heartbeat_at < self.settings.sampling.flush_every:
+            return
+        self._heartbeat_at = mono
+        try:
+            self.store.heartbeat(self.run_id, now)
+        except PresenceError as exc:
+            log.debug("heartbeat failed: %s", exc.message)
+
+    def run(self) -> None:
+        """Tick every `sampling.interval` until `stop_event` is set, then shut down cleanly."""
+        interval = self.settings.sampling.interval
+        deadline = self.clock.monotonic()
+        log.info("recording device %s every %g s", self.settings.device.name, interval)
+        try:
+            while not self.stop_event.is_set():
+                self.tick()
+                deadline += interval
+                delay = deadline - self.clock.monotonic()
+                if delay < 0:
+                    # Behind (a stall, a suspend): start afresh instead of ticking in a burst.
+                    deadline = self.clock.monotonic()
+                    delay = 0
+                self.stop_event.wait(delay)
+        finally:
+            self.shutdown("stopped")
+
+    def shutdown(self, reason: str) -> None:
+        """Close the open span at the last tick, write everything, close the run."""
+        mono = self.clock.monotonic()
+        closed = self.timeline.close(self._last_wall or self.clock.now())
+        self.recorder.record(closed, None, mono)
+        if not self.recorder.flush(mono):
+            log.error("%d spans could not be written before exit", self.recorder.pending)
+        try:
+            self.store.end_run(self.run_id, self.clock.now(), reason)
+        except PresenceError as exc:
+            log.error("cannot record the end of this run: %s", exc.message)
+        self.sampler.close()
+        self.store.close()
+
+
+def build(
+    settings: Settings,
+    paths: Paths,
+    clock: Clock | None = None,
+    session: Session | None = None,
+) -> Daemon:
+    """Open the store, register this run and choose the backends. Raises PresenceError."""
+    clock = clock or SystemClock()
+    session = session or Session.from_env()
+    ensure_private_dir(paths.data_dir)
+    store = Store.open(database_url(settings, paths))
+    now = clock.now()
+    device = store.device(settings.device.name, socket.gethostname(), now)
+    run_id = store.start_run(device.id, os.getpid(), __version__, now)
+    backends = settings.backends
+    sampler = Sampler(
+        clock,
+        zone_of(settings),
+        Redactor(settings.privacy, title_key(paths.data_dir)),
+        Capability("the focused window", _factory("window", session, backends.window)),
+        Capability("idle time", _factory("idle", session, backends.idle)),
+        Capability("input counts", _factory("input", session, backends.input, start=True)),
+        Capability("the lock state", _factory("lock", session, backends.lock)),
+    )
+    timeline = Timeline(settings.sampling.idle_after, settings.sampling.gap_after)
+    recorder = Recorder(store, device.id, run_id, settings.sampling.flush_every)
+    return Daemon(settings, clock, store, sampler, timeline, recorder, device.id, run_id)
+
+
+def serve(settings: Settings, paths: Paths) -> None:
+    """`presence run`: hold the session lock, record until SIGTERM/SIGINT, exit cleanly."""
+    lock = SessionLock(paths.lock_file)
+    lock.acquire()
+    try:
+        daemon = build(settings, paths)
+
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("received %s, stopping", signal.Signals(signum).name)
+            daemon.stop_event.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        daemon.run()
+    finally:
+        lock.release()

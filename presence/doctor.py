@@ -1,0 +1,71 @@
+"""What `presence doctor` checks: every capability's backends, the settings, the database."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from presence.config import Paths, Settings, database_url
+from presence.errors import PresenceError
+from presence.platform.base import Session
+from presence.platform.selection import CANDIDATES, Choice, choose
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class DoctorReport:
+    capabilities: list[Choice]
+    session: Session
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "session": {
+                "display": self.session.x11_display,
+                "wayland_display": self.session.wayland_display,
+                "session_type": self.session.session_type,
+                "session_bus": self.session.session_bus,
+            },
+            "capabilities": [
+                {
+                    "capability": c.capability,
+                    "backend": c.name,
+                    "forced_by": c.forced_by,
+                    "rejected": [
+                        {"backend": r.name, "reason": r.reason, "fix": r.hint} for r in c.rejected
+                    ],
+                }
+                for c in self.capabilities
+            ],
+            "notes": self.notes,
+        }
+
+
+def diagnose(settings: Settings, paths: Paths, session: Session | None = None) -> DoctorReport:
+    """Build each capability's backend as the daemon would, then close it again."""
+    session = session or Session.from_env()
+    choices = []
+    for capability in CANDIDATES:
+        configured = getattr(settings.backends, capability)
+        try:
+            choice = choose(capability, session, configured)
+        except PresenceError as exc:
+            choice = Choice(capability)
+            choice.forced_by = exc.message
+        if choice.backend is not None:
+            try:
+                choice.backend.close()
+            except Exception:  # noqa: BLE001 - the diagnosis matters, not the close
+                log.debug("closing %s raised", choice.name, exc_info=True)
+        choices.append(choice)
+    report = DoctorReport(choices, session)
+    report.notes.append(f"settings: {paths.config_file}" + ("" if paths.config_file.exists() else " (absent: defaults)"))
+    report.notes.append(f"database: {database_url(settings, paths)}")
+    if session.session_bus is None:
+        report.notes.append(
+            "no session D-Bus: lock state from the screensaver is unavailable "
+            "(a bus is never autolaunched; export DBUS_SESSION_BUS_ADDRESS)"
+        )
+    return report

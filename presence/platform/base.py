@@ -1,0 +1,118 @@
+"""Capability protocols, the probe result, and the session a backend is probed against."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from presence.model import InputCounts, WindowInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """Whether a backend can work here. A rejection carries the reason and a fix."""
+
+    ok: bool
+    reason: str = ""
+    hint: str = ""
+
+    @classmethod
+    def yes(cls, reason: str = "") -> Probe:
+        return cls(True, reason)
+
+    @classmethod
+    def no(cls, reason: str, hint: str = "") -> Probe:
+        return cls(False, reason, hint)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """The desktop session's environment, read once; probes look at this, not at os.environ."""
+
+    x11_display: str | None
+    wayland_display: str | None
+    session_type: str | None
+    session_bus: str | None  # a D-Bus address; never autolaunched
+    runtime_dir: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Session:
+        env = os.environ if env is None else env
+        runtime_dir = env.get("XDG_RUNTIME_DIR") or None
+        bus = env.get("DBUS_SESSION_BUS_ADDRESS") or None
+        if bus is None and runtime_dir and Path(runtime_dir, "bus").exists():
+            # The systemd user bus (dbus-broker/dbus-daemon --user) lives here when the session
+            # did not export DBUS_SESSION_BUS_ADDRESS; autolaunching a bus is never an option.
+            bus = f"unix:path={runtime_dir}/bus"
+        if bus is not None and bus.startswith("autolaunch:"):
+            bus = None
+        return cls(
+            x11_display=env.get("DISPLAY") or None,
+            wayland_display=env.get("WAYLAND_DISPLAY") or None,
+            session_type=env.get("XDG_SESSION_TYPE") or None,
+            session_bus=bus,
+            runtime_dir=runtime_dir,
+        )
+
+
+class WindowSource(Protocol):
+    """The focused window. `focused()` returns within 50 ms; sampler thread only.
+
+    Returns None when no application window has focus (the desktop, the window manager's own
+    windows, a window that vanished while it was read). Raises BackendError only when the
+    connection itself is gone (the display server died).
+    """
+
+    name: str
+
+    def focused(self) -> WindowInfo | None: ...
+
+    def close(self) -> None: ...
+
+
+class IdleSource(Protocol):
+    """Seconds since the user's last input. Returns within 50 ms; sampler thread only.
+
+    Raises BackendError when the source is gone.
+    """
+
+    name: str
+
+    def idle_seconds(self) -> float: ...
+
+    def close(self) -> None: ...
+
+
+class InputCounter(Protocol):
+    """Cumulative counts of key presses, clicks, scrolls and pointer moves since `start()`.
+
+    Counts only: no key identity is kept, not even for the duration of a tick. The listeners
+    run in their own threads; `counts()` may be called from the sampler thread at any time.
+    `seconds_since_input()` is None until the first event.
+    """
+
+    name: str
+
+    def start(self) -> None: ...
+
+    def counts(self) -> InputCounts: ...
+
+    def seconds_since_input(self) -> float | None: ...
+
+    def close(self) -> None: ...
+
+
+class LockState(Protocol):
+    """Whether the session's screen is locked. Returns within 100 ms; sampler thread only.
+
+    Returns None when the state cannot be told this time (a transient failure).
+    """
+
+    name: str
+
+    def locked(self) -> bool | None: ...
+
+    def close(self) -> None: ...

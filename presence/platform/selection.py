@@ -1,0 +1,136 @@
+"""Choosing a backend per capability: an ordered candidate list, each probed without side effects.
+
+The first candidate whose probe passes and whose constructor succeeds wins. An environment
+variable (`PRESENCE_BACKEND_<CAPABILITY>`, e.g. `PRESENCE_BACKEND_WINDOW=x11`) or the settings'
+`backends.<capability>` forces one by name; `none` turns the capability off. Every rejected
+candidate keeps its reason and fix, which `presence doctor` prints.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from presence.errors import BackendError
+from presence.platform.base import Probe, Session
+
+log = logging.getLogger(__name__)
+
+# capability -> ordered candidates as (name, "module:Class"); imported only when probed.
+CANDIDATES: dict[str, list[tuple[str, str]]] = {
+    "window": [("x11", "presence.platform.x11_window:X11WindowSource")],
+    "idle": [("xscreensaver", "presence.platform.x11_idle:XScreenSaverIdle")],
+    "input": [("pynput", "presence.platform.pynput_input:PynputInputCounter")],
+    "lock": [
+        ("logind", "presence.platform.logind_lock:LogindLockState"),
+        ("screensaver", "presence.platform.screensaver_lock:ScreenSaverLockState"),
+    ],
+}
+
+CAPABILITY_PURPOSE = {
+    "window": "focused application and window title",
+    "idle": "seconds since the last input",
+    "input": "counts of key presses, clicks, scrolls and pointer moves",
+    "lock": "whether the screen is locked",
+}
+
+AUTO = "auto"
+OFF = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    name: str
+    reason: str
+    hint: str
+
+
+@dataclass(slots=True)
+class Choice:
+    """The outcome of choosing a backend for one capability."""
+
+    capability: str
+    backend: Any | None = None
+    name: str | None = None
+    forced_by: str | None = None
+    rejected: list[Rejection] = field(default_factory=list)
+
+    @property
+    def available(self) -> bool:
+        return self.backend is not None
+
+
+def _load(path: str) -> Any:
+    module_name, _, attr = path.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attr)
+
+
+def forced_name(
+    capability: str, configured: str = AUTO, env: Mapping[str, str] | None = None
+) -> tuple[str, str | None]:
+    """The candidate name asked for (or `auto`) and what asked for it."""
+    env = os.environ if env is None else env
+    var = f"PRESENCE_BACKEND_{capability.upper()}"
+    if env.get(var):
+        return env[var].strip().lower(), var
+    if configured and configured != AUTO:
+        return configured, f"backends.{capability}"
+    return AUTO, None
+
+
+def choose(
+    capability: str,
+    session: Session,
+    configured: str = AUTO,
+    env: Mapping[str, str] | None = None,
+    construct: bool = True,
+) -> Choice:
+    """Probe the candidates for `capability` and build the first that works.
+
+    With `construct=False` only the probes run (for `presence doctor` while a daemon runs).
+    Raises BackendError when a forced name is not a candidate of this capability.
+    """
+    candidates = CANDIDATES[capability]
+    wanted, forced_by = forced_name(capability, configured, env)
+    choice = Choice(capability, forced_by=forced_by)
+    if wanted == OFF:
+        choice.rejected.append(Rejection(OFF, f"turned off by {forced_by}", ""))
+        return choice
+    names = [name for name, _ in candidates]
+    if wanted != AUTO and wanted not in names:
+        raise BackendError(
+            f"{forced_by} asks for backend {wanted!r}, which is not a {capability} backend",
+            hint=f"use one of: {', '.join([*names, AUTO, OFF])}",
+        )
+    for name, path in candidates:
+        if wanted not in (AUTO, name):
+            continue
+        try:
+            cls = _load(path)
+            probe: Probe = cls.probe(session)
+        except ImportError as exc:
+            choice.rejected.append(
+                Rejection(name, f"cannot import: {exc}", "reinstall presence with its dependencies")
+            )
+            continue
+        if not probe.ok:
+            choice.rejected.append(Rejection(name, probe.reason, probe.hint))
+            continue
+        if not construct:
+            choice.name = name
+            choice.backend = cls
+            return choice
+        try:
+            choice.backend = cls(session)
+        except BackendError as exc:
+            choice.rejected.append(Rejection(name, exc.message, exc.hint or ""))
+            continue
+        choice.name = name
+        log.debug("%s backend: %s", capability, name)
+        return choice
+    return choice

@@ -1,0 +1,62 @@
+"""`presence status`: is the daemon recording, and what is the screen being used for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import psutil
+
+from presence.model import Span
+from presence.store import Pause, Run, Store
+
+STALE_AFTER = timedelta(seconds=30)
+"""A run whose last heartbeat is older than this is not recording (three missed flushes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    device: str
+    running: bool
+    run: Run | None
+    pid: int | None
+    current: Span | None  # the latest span written (at most one flush period old)
+    pause: Pause | None
+
+    def to_dict(self) -> dict[str, object]:
+        current = self.current
+        return {
+            "device": self.device,
+            "running": self.running,
+            "pid": self.pid,
+            "since": self.run.started.isoformat() if self.run and self.running else None,
+            "paused": None
+            if self.pause is None
+            else {
+                "reason": self.pause.reason,
+                "until": None if self.pause.end_at() is None else self.pause.end_at().isoformat(),  # type: ignore[union-attr]
+            },
+            "current": None
+            if current is None
+            else {
+                "app": current.app,
+                "state": current.state.value,
+                "since": current.start.isoformat(),
+                "last_seen": current.end.isoformat(),
+            },
+        }
+
+
+def daemon_status(store: Store, device_name: str, lock_holder: int | None, now: datetime) -> Status:
+    """What the database and the session lock say about this device's daemon."""
+    device = store.find_device(device_name)
+    if device is None:
+        return Status(device_name, lock_holder is not None, None, lock_holder, None, None)
+    run = store.latest_run(device.id)
+    fresh = run is not None and run.ended is None and now - run.last_seen <= STALE_AFTER
+    alive = run is not None and psutil.pid_exists(run.pid)
+    running = lock_holder is not None or (fresh and alive)
+    current = store.latest_span(device.id) if running else None
+    pause = store.active_pause(device.id, now)
+    pid = lock_holder if lock_holder is not None else (run.pid if running and run else None)
+    return Status(device_name, running, run, pid, current, pause)

@@ -1,0 +1,8 @@
+"""Storage: SQLAlchemy tables, queries and Alembic migrations. Returns model objects.
+
+SQLAlchemy and Alembic are imported here and nowhere else.
+"""
+
+from presence.store.tracking import Device, Pause, Run, Store, Usage
+
+__all__ = ["Device", "Pause", "Run", "Store", "Usage"]

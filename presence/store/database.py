@@ -1,0 +1,146 @@
+"""Opening the database: engine, SQLite pragmas and file modes, and Alembic migrations."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+
+from presence.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_MS = 5000
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the directory 0700 and the file 0600 before SQLite does (with the umask's mode).
+
+    SQLite gives the -wal and -shm files the database file's permissions, so they follow.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.parent.stat().st_mode & 0o077 and path.parent.name == "presence":
+        path.parent.chmod(0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL: the CLI reads while the daemon writes. NORMAL is durable across a process crash
+        # (kill -9); only an OS crash may lose the last transactions.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def create(url: str, *, create_file: bool = True) -> Engine:
+    """An engine for `url`. SQLite files are created private (0700 dir, 0600 file).
+
+    Raises StorageError for a malformed URL, a missing driver, or an unwritable location.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError(
+            f"database.url {url!r} is not a database URL",
+            hint="use sqlite:////path/to/presence.db or postgresql://user@host/db",
+        ) from None
+    path = sqlite_path(url)
+    if path is not None:
+        if not create_file and not path.exists():
+            raise StorageError(
+                f"no database at {path} yet",
+                hint="start the daemon with `presence run` to begin recording",
+            )
+        try:
+            _prepare_sqlite_file(path)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot create the database {path}: {exc.strerror}",
+                hint="check the directory's permissions and free space, or set database.url",
+            ) from None
+    try:
+        engine = create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+    except (ImportError, SQLAlchemyError) as exc:
+        raise StorageError(
+            f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}",
+            hint="for PostgreSQL install a driver: pip install 'psycopg[binary]'",
+        ) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (a no-op when it is already there).
+
+    Raises StorageError when the database cannot be read or is newer than this version.
+    """
+    config = _alembic_config()
+    script = ScriptDirectory.from_config(config)
+    try:
+        with engine.begin() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current == script.get_current_head():
+                return
+            if current is not None and current not in {r.revision for r in script.walk_revisions()}:
+                raise StorageError(
+                    f"the database is at schema revision {current}, newer than this presence",
+                    hint="upgrade presence, or point database.url at another database",
+                )
+            log.info("migrating the database from %s to %s", current, script.get_current_head())
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except DBAPIError as exc:
+        raise storage_error(exc, engine) from None
+
+
+def storage_error(exc: DBAPIError, engine: Engine) -> StorageError:
+    """Turn a driver error into a message a user can act on."""
+    where = engine.url.render_as_string(hide_password=True)
+    text = str(exc.orig)
+    if "file is not a database" in text or "malformed" in text:
+        return StorageError(
+            f"the database {where} is damaged: {text}",
+            hint="move it aside and restart presence; recovery commands arrive with `presence data`",
+        )
+    if "readonly" in text or "read-only" in text:
+        return StorageError(f"the database {where} is read-only", hint="check file permissions")
+    if "disk" in text and "full" in text:
+        return StorageError(f"the disk holding {where} is full", hint="free some space")
+    return StorageError(f"database error on {where}: {text}")

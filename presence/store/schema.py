@@ -1,0 +1,85 @@
+"""The database tables (SQLAlchemy Core). Instants are UTC epoch seconds (REAL/double).
+
+Epoch floats keep rows small and let reports clip and sum spans in SQL on SQLite and
+PostgreSQL alike. Each span also keeps the UTC offset it was recorded at, so its local day is
+known without guessing the zone later.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("hostname", String(255), nullable=False),
+    Column("created", Float, nullable=False),
+)
+
+daemon_runs = Table(
+    "daemon_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("device_id", Integer, ForeignKey("devices.id"), nullable=False),
+    Column("started", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Column("ended", Float, nullable=True),
+    Column("end_reason", String(64), nullable=True),
+    Column("pid", Integer, nullable=False),
+    Column("version", String(32), nullable=False),
+    Index("ix_daemon_runs_device_started", "device_id", "started"),
+)
+
+spans = Table(
+    "spans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uid", String(32), nullable=False, unique=True),
+    Column("device_id", Integer, ForeignKey("devices.id"), nullable=False),
+    Column("run_id", Integer, ForeignKey("daemon_runs.id"), nullable=True),
+    Column("start_ts", Float, nullable=False),
+    Column("end_ts", Float, nullable=False),
+    Column("utc_offset", Integer, nullable=False),
+    Column("app", String(255), nullable=True),
+    Column("title", Text, nullable=True),
+    Column("state", String(8), nullable=False),
+    Column("keys", Integer, nullable=False, default=0),
+    Column("clicks", Integer, nullable=False, default=0),
+    Column("scrolls", Integer, nullable=False, default=0),
+    Column("moves", Integer, nullable=False, default=0),
+    Index("ix_spans_start", "start_ts"),
+    Index("ix_spans_device_start", "device_id", "start_ts"),
+)
+
+pauses = Table(
+    "pauses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("device_id", Integer, ForeignKey("devices.id"), nullable=False),
+    Column("start_ts", Float, nullable=False),
+    Column("until_ts", Float, nullable=True),  # planned end; NULL: until `presence resume`
+    Column("ended_ts", Float, nullable=True),  # actual end when resumed early
+    Column("reason", String(255), nullable=False),
+    Index("ix_pauses_device_start", "device_id", "start_ts"),
+)

@@ -1,0 +1,357 @@
+"""Queries for what the daemon records: devices, runs, spans, pauses. Returns model objects."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, case, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+
+from presence.model import MAX_SPAN_SECONDS, InputCounts, Span, SpanState
+from presence.store import database
+from presence.store.schema import daemon_runs, devices, pauses, spans
+
+
+def ts(when: datetime) -> float:
+    return when.timestamp()
+
+
+def dt(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    id: int
+    name: str
+    hostname: str
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    id: int
+    device_id: int
+    started: datetime
+    last_seen: datetime
+    ended: datetime | None
+    end_reason: str | None
+    pid: int
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    id: int
+    device_id: int
+    start: datetime
+    until: datetime | None
+    ended: datetime | None
+    reason: str
+
+    def end_at(self) -> datetime | None:
+        """When the pause ends (or ended); None: until resumed."""
+        if self.ended is not None:
+            return self.ended if self.until is None else min(self.ended, self.until)
+        return self.until
+
+    def active(self, now: datetime) -> bool:
+        end = self.end_at()
+        return self.start <= now and (end is None or now < end)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Seconds of one app in one state inside a period (spans clipped to the period)."""
+
+    app: str | None
+    state: SpanState
+    seconds: float
+
+
+def _span(row: Any) -> Span:
+    return Span(
+        start=dt(row.start_ts),
+        end=dt(row.end_ts),
+        app=row.app,
+        title=row.title,
+        state=SpanState(row.state),
+        utc_offset=row.utc_offset,
+        counts=InputCounts(row.keys, row.clicks, row.scrolls, row.moves),
+        uid=row.uid,
+    )
+
+
+def _run(row: Any) -> Run:
+    return Run(
+        id=row.id,
+        device_id=row.device_id,
+        started=dt(row.started),
+        last_seen=dt(row.last_seen),
+        ended=None if row.ended is None else dt(row.ended),
+        end_reason=row.end_reason,
+        pid=row.pid,
+        version=row.version,
+    )
+
+
+def _pause(row: Any) -> Pause:
+    return Pause(
+        id=row.id,
+        device_id=row.device_id,
+        start=dt(row.start_ts),
+        until=None if row.until_ts is None else dt(row.until_ts),
+        ended=None if row.ended_ts is None else dt(row.ended_ts),
+        reason=row.reason,
+    )
+
+
+class Store:
+    """The database, as the daemon, the reports and the CLI use it. One per process.
+
+    Every method raises StorageError (never a driver exception) when the database fails.
+    Thread contract: methods may be called from any one thread at a time.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True, create: bool = True) -> Store:
+        """Open (creating and migrating when asked) the database at `url`."""
+        engine = database.create(url, create_file=create)
+        store = cls(engine)
+        if migrate:
+            database.migrate(engine)
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextlib.contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except DBAPIError as exc:
+            raise database.storage_error(exc, self.engine) from None
+
+    # devices -------------------------------------------------------------------------------
+
+    def device(self, name: str, hostname: str, now: datetime) -> Device:
+        """The device called `name`, created on first use."""
+        with self._begin() as c:
+            row = c.execute(select(devices).where(devices.c.name == name)).first()
+            if row is None:
+                c.execute(insert(devices).values(name=name, hostname=hostname, created=ts(now)))
+                row = c.execute(select(devices).where(devices.c.name == name)).one()
+        return Device(row.id, row.name, row.hostname)
+
+    def find_device(self, name: str) -> Device | None:
+        with self._begin() as c:
+            row = c.execute(select(devices).where(devices.c.name == name)).first()
+        return None if row is None else Device(row.id, row.name, row.hostname)
+
+    def devices(self) -> list[Device]:
+        with self._begin() as c:
+            rows = c.execute(select(devices).order_by(devices.c.name)).all()
+        return [Device(r.id, r.name, r.hostname) for r in rows]
+
+    # runs ----------------------------------------------------------------------------------
+
+    def start_run(self, device_id: int, pid: int, version: str, now: datetime) -> int:
+        with self._begin() as c:
+            result = c.execute(
+                insert(daemon_runs).values(
+                    device_id=device_id,
+                    started=ts(now),
+                    last_seen=ts(now),
+                    pid=pid,
+                    version=version,
+                )
+            )
+            key = result.inserted_primary_key
+            assert key is not None  # an INSERT into a table with a primary key returns it
+            return int(key[0])
+
+    def heartbeat(self, run_id: int, now: datetime) -> None:
+        with self._begin() as c:
+            c.execute(update(daemon_runs).where(daemon_runs.c.id == run_id).values(last_seen=ts(now)))
+
+    def end_run(self, run_id: int, now: datetime, reason: str) -> None:
+        with self._begin() as c:
+            c.execute(
+                update(daemon_runs)
+                .where(daemon_runs.c.id == run_id)
+                .values(last_seen=ts(now), ended=ts(now), end_reason=reason)
+            )
+
+    def latest_run(self, device_id: int) -> Run | None:
+        with self._begin() as c:
+            row = c.execute(
+                select(daemon_runs)
+                .where(daemon_runs.c.device_id == device_id)
+                .order_by(daemon_runs.c.started.desc(), daemon_runs.c.id.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else _run(row)
+
+    def runs_between(self, start: datetime, end: datetime, device_ids: Sequence[int]) -> list[Run]:
+        """Runs that overlap [start, end), a crashed run counting until its last heartbeat."""
+        finish = func.coalesce(daemon_runs.c.ended, daemon_runs.c.last_seen)
+        with self._begin() as c:
+            rows = c.execute(
+                select(daemon_runs)
+                .where(
+                    daemon_runs.c.device_id.in_(device_ids),
+                    daemon_runs.c.started < ts(end),
+                    finish > ts(start),
+                )
+                .order_by(daemon_runs.c.started)
+            ).all()
+        return [_run(r) for r in rows]
+
+    # spans ---------------------------------------------------------------------------------
+
+    def save_spans(self, device_id: int, run_id: int | None, items: Sequence[Span]) -> None:
+        """Insert or update spans by their uid, in one transaction (idempotent)."""
+        if not items:
+            return
+        values = [
+            {
+                "uid": s.uid,
+                "device_id": device_id,
+                "run_id": run_id,
+                "start_ts": ts(s.start),
+                "end_ts": ts(s.end),
+                "utc_offset": s.utc_offset,
+                "app": s.app,
+                "title": s.title,
+                "state": s.state.value,
+                "keys": s.counts.keys,
+                "clicks": s.counts.clicks,
+                "scrolls": s.counts.scrolls,
+                "moves": s.counts.moves,
+            }
+            for s in items
+        ]
+        with self._begin() as c:
+            c.execute(self._upsert(c), values)
+
+    def _upsert(self, c: Connection) -> Any:
+        dialect = postgresql if c.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(spans)
+        changing = ("start_ts", "end_ts", "app", "title", "state", "keys", "clicks", "scrolls", "moves")
+        return stmt.on_conflict_do_update(
+            index_elements=[spans.c.uid],
+            set_={name: stmt.excluded[name] for name in changing},
+        )
+
+    def _overlapping(self, start: datetime, end: datetime) -> Any:
+        # Spans never exceed MAX_SPAN_SECONDS, so a lower bound on start_ts keeps this indexed.
+        return and_(
+            spans.c.start_ts >= ts(start) - MAX_SPAN_SECONDS,
+            spans.c.start_ts < ts(end),
+            spans.c.end_ts > ts(start),
+        )
+
+    def spans_between(
+        self, start: datetime, end: datetime, device_ids: Sequence[int] | None = None
+    ) -> list[Span]:
+        """Spans overlapping [start, end), oldest first, not clipped."""
+        query = select(spans).where(self._overlapping(start, end)).order_by(spans.c.start_ts)
+        if device_ids is not None:
+            query = query.where(spans.c.device_id.in_(device_ids))
+        with self._begin() as c:
+            return [_span(r) for r in c.execute(query)]
+
+    def usage(
+        self, start: datetime, end: datetime, device_ids: Sequence[int] | None = None
+    ) -> list[Usage]:
+        """Seconds per (app, state) inside [start, end), spans clipped to the period, in SQL."""
+        lo, hi = ts(start), ts(end)
+        clipped = case((spans.c.end_ts > hi, hi), else_=spans.c.end_ts) - case(
+            (spans.c.start_ts < lo, lo), else_=spans.c.start_ts
+        )
+        query = (
+            select(spans.c.app, spans.c.state, func.sum(clipped).label("seconds"))
+            .where(self._overlapping(start, end))
+            .group_by(spans.c.app, spans.c.state)
+        )
+        if device_ids is not None:
+            query = query.where(spans.c.device_id.in_(device_ids))
+        with self._begin() as c:
+            rows = c.execute(query).all()
+        return [Usage(r.app, SpanState(r.state), float(r.seconds or 0.0)) for r in rows]
+
+    def latest_span(self, device_id: int) -> Span | None:
+        with self._begin() as c:
+            row = c.execute(
+                select(spans)
+                .where(spans.c.device_id == device_id)
+                .order_by(spans.c.end_ts.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else _span(row)
+
+    # pauses --------------------------------------------------------------------------------
+
+    def add_pause(
+        self, device_id: int, start: datetime, until: datetime | None, reason: str
+    ) -> Pause:
+        with self._begin() as c:
+            result = c.execute(
+                insert(pauses).values(
+                    device_id=device_id,
+                    start_ts=ts(start),
+                    until_ts=None if until is None else ts(until),
+                    reason=reason,
+                )
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            row = c.execute(select(pauses).where(pauses.c.id == key[0])).one()
+        return _pause(row)
+
+    def _open_pauses(self, device_id: int, now: datetime) -> Any:
+        return and_(
+            pauses.c.device_id == device_id,
+            pauses.c.start_ts <= ts(now),
+            pauses.c.ended_ts.is_(None),
+            or_(pauses.c.until_ts.is_(None), pauses.c.until_ts > ts(now)),
+        )
+
+    def active_pause(self, device_id: int, now: datetime) -> Pause | None:
+        """The pause in force at `now`, if any (the latest started, when several are)."""
+        with self._begin() as c:
+            row = c.execute(
+                select(pauses)
+                .where(self._open_pauses(device_id, now))
+                .order_by(pauses.c.start_ts.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else _pause(row)
+
+    def end_pauses(self, device_id: int, now: datetime) -> int:
+        """End every pause in force at `now`; returns how many were ended."""
+        with self._begin() as c:
+            result = c.execute(
+                update(pauses).where(self._open_pauses(device_id, now)).values(ended_ts=ts(now))
+            )
+            return int(result.rowcount)
+
+    def pauses_between(
+        self, start: datetime, end: datetime, device_ids: Sequence[int]
+    ) -> list[Pause]:
+        with self._begin() as c:
+            rows = c.execute(
+                select(pauses)
+                .where(pauses.c.device_id.in_(device_ids), pauses.c.start_ts < ts(end))
+                .order_by(pauses.c.start_ts)
+            ).all()
+        found = [_pause(r) for r in rows]
+        return [p for p in found if (p.end_at() is None or p.end_at() > start)]  # type: ignore[operator]

@@ -1,0 +1,47 @@
+"""Finding the real components integration tests need; missing ones skip, or fail under CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+# binary -> the Debian package that provides it (tests/system-packages.txt lists them all)
+PACKAGE_OF = {
+    "Xvfb": "xvfb",
+    "openbox": "openbox",
+    "xdotool": "xdotool",
+    "xterm": "xterm",
+    "wish": "tk",
+    "xprop": "x11-utils",
+    "dbus-daemon": "dbus-daemon",
+    "dbus-monitor": "dbus-bin",
+    "dbus-send": "dbus-bin",
+    "dunst": "dunst",
+    "notify-send": "libnotify-bin",
+    "systemd-analyze": "systemd",
+}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def missing_component(what: str, fix: str) -> None:
+    """Skip the test, or fail it under CI=true, where `make test` should have installed it."""
+    message = f"{what} is missing: {fix}"
+    if in_ci():
+        pytest.fail(f"CI=true: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def require(*binaries: str) -> None:
+    """Skip (or fail under CI) unless every binary is on PATH."""
+    missing = [b for b in binaries if shutil.which(b) is None]
+    if missing:
+        packages = sorted({PACKAGE_OF.get(b, b) for b in missing})
+        missing_component(
+            ", ".join(missing),
+            f"install with `sudo apt-get install {' '.join(packages)}` (or run `make test` as root)",
+        )

@@ -21,13 +21,23 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    start: datetime  # aware, in the report's zone
+    """[start, end) as aware UTC instants, cut in `zone`.
+
+    UTC on purpose: subtracting two datetimes that share one ZoneInfo gives wall-clock time,
+    which is wrong by an hour across a DST change.
+    """
+
+    start: datetime
     end: datetime
     label: str
+    zone: tzinfo
 
     @property
     def hours(self) -> float:
         return (self.end - self.start).total_seconds() / 3600
+
+    def local(self, when: datetime) -> datetime:
+        return when.astimezone(self.zone)
 
 
 def _day_start(settings: ReportSettings) -> time:
@@ -37,7 +47,7 @@ def _day_start(settings: ReportSettings) -> time:
 
 def _at(day: date, clock_time: time, zone: tzinfo) -> datetime:
     # fold=0: on an autumn day whose start time repeats, the day starts at the first one.
-    return datetime.combine(day, clock_time, tzinfo=zone)
+    return datetime.combine(day, clock_time, tzinfo=zone).astimezone(UTC)
 
 
 def report_day(now: datetime, zone: tzinfo, settings: ReportSettings) -> date:
@@ -50,7 +60,7 @@ def report_day(now: datetime, zone: tzinfo, settings: ReportSettings) -> date:
 def day_period(day: date, zone: tzinfo, settings: ReportSettings) -> Period:
     start = _day_start(settings)
     begin, end = _at(day, start, zone), _at(day + timedelta(days=1), start, zone)
-    return Period(begin, end, day.isoformat())
+    return Period(begin, end, day.isoformat(), zone)
 
 
 def week_period(day: date, zone: tzinfo, settings: ReportSettings) -> Period:
@@ -61,7 +71,8 @@ def week_period(day: date, zone: tzinfo, settings: ReportSettings) -> Period:
     begin = _at(week_first, start, zone)
     end = _at(week_first + timedelta(days=7), start, zone)
     iso = week_first.isocalendar()
-    return Period(begin, end, f"week of {week_first.isoformat()} ({iso.year}-W{iso.week:02d})")
+    label = f"week of {week_first.isoformat()} ({iso.year}-W{iso.week:02d})"
+    return Period(begin, end, label, zone)
 
 
 @dataclass(slots=True)
@@ -97,8 +108,8 @@ class UsageReport:
         """The documented JSON form (docs/reports.md): seconds as numbers, instants ISO 8601."""
         return {
             "period": {
-                "start": self.period.start.isoformat(),
-                "end": self.period.end.isoformat(),
+                "start": self.period.local(self.period.start).isoformat(),
+                "end": self.period.local(self.period.end).isoformat(),
                 "label": self.period.label,
                 "hours": round(self.period.hours, 3),
             },

@@ -73,7 +73,8 @@ def main() -> None:
     """Entry point of the `presence` console script."""
     os.umask(0o077)  # everything presence creates is private to the user
     try:
-        app(standalone_mode=False)
+        # Standalone mode: Typer reports usage errors itself (exit 2) and exits via SystemExit.
+        app()
     except PresenceError as exc:
         if os.environ.get("PRESENCE_DEBUG") == "1":
             raise
@@ -82,20 +83,7 @@ def main() -> None:
         if exc.hint:
             console.print(f"  hint: {exc.hint}", markup=False, highlight=False)
         sys.exit(int(exc.exit_code))
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        error_console().print("presence: aborted", markup=False)
-        sys.exit(int(ExitCode.INTERRUPTED))
-    except KeyboardInterrupt:
-        sys.exit(int(ExitCode.INTERRUPTED))
     except Exception as exc:
-        # Click's own usage errors arrive here in non-standalone mode.
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
         if os.environ.get("PRESENCE_DEBUG") == "1":
             raise
         error_console().print(

@@ -72,7 +72,8 @@ def report_csv(report: UsageReport) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["period_start", "period_end", "app", "active_seconds", "idle_seconds"])
-    start, end = report.period.start.isoformat(), report.period.end.isoformat()
+    period = report.period
+    start, end = period.local(period.start).isoformat(), period.local(period.end).isoformat()
     for app in report.apps:
         writer.writerow(
             [start, end, app.app, f"{app.active_seconds:.3f}", f"{app.idle_seconds:.3f}"]

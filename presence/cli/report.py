@@ -41,7 +41,7 @@ def _render(context: AppContext, period: Period, devices: list[str], fmt: Format
     elif fmt is Format.csv:
         report_csv(result)
     else:
-        report_table(result, period.start.tzinfo or zone_of(context.settings))
+        report_table(result, period.zone)
 
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
+import tomli_w
 import tzlocal
 from pydantic import (
     BaseModel,
@@ -29,6 +30,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from presence.duration import parse_duration
 from presence.errors import ConfigError
@@ -75,7 +77,6 @@ class SamplingSettings(_Section):
         le=600,
         description="a tick later than this (suspend, stopped process) ends the span",
     )
-
 
     @model_validator(mode="after")
     def _gap_longer_than_tick(self) -> SamplingSettings:
@@ -175,7 +176,9 @@ class ReportSettings(_Section):
             try:
                 ZoneInfo(value)
             except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
+                raise ValueError(
+                    f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)"
+                ) from None
         return value
 
 
@@ -234,7 +237,7 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     key = ".".join(str(part) for part in error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -303,6 +306,4 @@ def zone_of(settings: Settings) -> tzinfo:
 
 def settings_toml(settings: Settings) -> str:
     """The settings as a TOML document (what `presence config show` prints)."""
-    import tomli_w
-
     return tomli_w.dumps(settings.model_dump(mode="json"))

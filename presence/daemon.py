@@ -30,8 +30,8 @@ from presence.recorder import Recorder
 from presence.sampler import Capability, Sampler
 from presence.session_lock import SessionLock
 from presence.store import Store
-from presence.title_key import title_key
 from presence.timeline import Timeline
+from presence.title_key import title_key
 
 log = logging.getLogger(__name__)
 

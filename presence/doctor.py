@@ -57,11 +57,14 @@ def diagnose(settings: Settings, paths: Paths, session: Session | None = None) -
         if choice.backend is not None:
             try:
                 choice.backend.close()
-            except Exception:  # noqa: BLE001 - the diagnosis matters, not the close
+            except Exception:
                 log.debug("closing %s raised", choice.name, exc_info=True)
         choices.append(choice)
     report = DoctorReport(choices, session)
-    report.notes.append(f"settings: {paths.config_file}" + ("" if paths.config_file.exists() else " (absent: defaults)"))
+    report.notes.append(
+        f"settings: {paths.config_file}"
+        + ("" if paths.config_file.exists() else " (absent: defaults)")
+    )
     report.notes.append(f"database: {database_url(settings, paths)}")
     if session.session_bus is None:
         report.notes.append(

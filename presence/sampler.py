@@ -62,7 +62,7 @@ class Capability(Generic[B]):
         if close is not None:
             try:
                 close()
-            except Exception:  # noqa: BLE001 - closing a broken backend must not stop sampling
+            except Exception:
                 log.debug("closing the failed %s backend raised", self.name, exc_info=True)
 
     def _warn(self, reason: str) -> None:
@@ -145,5 +145,5 @@ class Sampler:
         for cap in (self.window, self.idle, self.counter, self.lock):
             try:
                 cap.close()
-            except Exception:  # noqa: BLE001 - shutdown closes everything it can
+            except Exception:
                 log.debug("closing %s raised", cap.name, exc_info=True)

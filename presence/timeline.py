@@ -62,9 +62,7 @@ class Timeline:
         delta = self._delta(obs.counts)
         self._last = obs
         state = state_of(obs, self.idle_after)
-        if state is SpanState.LOCKED:
-            app, title = None, None
-        elif obs.window is None:
+        if state is SpanState.LOCKED or obs.window is None:
             app, title = None, None
         else:
             app, title = obs.window.app, obs.window.title

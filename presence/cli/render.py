@@ -38,12 +38,16 @@ def report_table(report: UsageReport, zone: tzinfo) -> None:
     period = report.period
     out.print(
         f"[bold]{period.label}[/bold]  {_local(period.start, zone)} → {_local(period.end, zone)}"
-        + (f"  ({period.hours:g} h day)" if period.hours not in (24, 168) and period.hours < 30 else "")
+        + (
+            f"  ({period.hours:g} h day)"
+            if period.hours not in (24, 168) and period.hours < 30
+            else ""
+        )
     )
-    out.print(
-        f"active {format_duration(report.active_seconds)}  ·  idle "
-        f"{format_duration(report.idle_seconds)}  ·  locked {format_duration(report.locked_seconds)}"
-    )
+    active = format_duration(report.active_seconds)
+    idle = format_duration(report.idle_seconds)
+    locked = format_duration(report.locked_seconds)
+    out.print(f"active {active}  ·  idle {idle}  ·  locked {locked}")
     if report.unrecorded_seconds >= 1:
         paused = (
             f" (paused {format_duration(report.paused_seconds)})" if report.paused_seconds else ""

@@ -92,4 +92,6 @@ def register(app: typer.Typer) -> None:
             SystemClock().now(), zone, context.settings.reports
         )
         maker = day_period if day else week_period
-        _render(context, maker(when, zone, context.settings.reports), _devices(context, device), fmt)
+        _render(
+            context, maker(when, zone, context.settings.reports), _devices(context, device), fmt
+        )

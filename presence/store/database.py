@@ -137,7 +137,7 @@ def storage_error(exc: DBAPIError, engine: Engine) -> StorageError:
     if "file is not a database" in text or "malformed" in text:
         return StorageError(
             f"the database {where} is damaged: {text}",
-            hint="move it aside and restart presence; recovery commands arrive with `presence data`",
+            hint="move it aside (keep it for recovery) and restart presence",
         )
     if "readonly" in text or "read-only" in text:
         return StorageError(f"the database {where} is read-only", hint="check file permissions")

@@ -180,7 +180,9 @@ class Store:
 
     def heartbeat(self, run_id: int, now: datetime) -> None:
         with self._begin() as c:
-            c.execute(update(daemon_runs).where(daemon_runs.c.id == run_id).values(last_seen=ts(now)))
+            c.execute(
+                update(daemon_runs).where(daemon_runs.c.id == run_id).values(last_seen=ts(now))
+            )
 
     def end_run(self, run_id: int, now: datetime, reason: str) -> None:
         with self._begin() as c:
@@ -245,7 +247,17 @@ class Store:
     def _upsert(self, c: Connection) -> Any:
         dialect = postgresql if c.dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(spans)
-        changing = ("start_ts", "end_ts", "app", "title", "state", "keys", "clicks", "scrolls", "moves")
+        changing = (
+            "start_ts",
+            "end_ts",
+            "app",
+            "title",
+            "state",
+            "keys",
+            "clicks",
+            "scrolls",
+            "moves",
+        )
         return stmt.on_conflict_do_update(
             index_elements=[spans.c.uid],
             set_={name: stmt.excluded[name] for name in changing},

@@ -43,5 +43,6 @@ def require(*binaries: str) -> None:
         packages = sorted({PACKAGE_OF.get(b, b) for b in missing})
         missing_component(
             ", ".join(missing),
-            f"install with `sudo apt-get install {' '.join(packages)}` (or run `make test` as root)",
+            f"install with `sudo apt-get install {' '.join(packages)}` "
+            "(or run `make test` as root)",
         )

@@ -19,7 +19,11 @@ from presence.store import Store
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var, sub in (("XDG_CONFIG_HOME", "cfg"), ("XDG_DATA_HOME", "data"), ("XDG_RUNTIME_DIR", "run")):
+    for var, sub in (
+        ("XDG_CONFIG_HOME", "cfg"),
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_RUNTIME_DIR", "run"),
+    ):
         (tmp_path / sub).mkdir(mode=0o700)
         monkeypatch.setenv(var, str(tmp_path / sub))
     for var in ("PRESENCE_CONFIG", "PRESENCE_DATA_DIR", "PRESENCE_DEBUG"):
@@ -27,7 +31,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
+) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["presence", *args])
     with pytest.raises(SystemExit) as exited:
         main()
@@ -37,14 +43,18 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *ar
     return (code if isinstance(code, int) else 0), out, err
 
 
-def test_config_path_and_show(home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_path_and_show(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out, _ = cli(capsys, monkeypatch, "config", "path")
     assert code == 0 and out.strip() == str(home / "cfg" / "presence" / "config.toml")
     code, out, _ = cli(capsys, monkeypatch, "config", "show")
     assert code == 0 and "[sampling]" in out and "idle_after = 120.0" in out
 
 
-def test_invalid_config_is_exit_3_with_file_and_key(home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_config_is_exit_3_with_file_and_key(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = home / "cfg" / "presence" / "config.toml"
     config.parent.mkdir()
     config.write_text("[sampling]\nidle_after = -4\n")
@@ -54,22 +64,30 @@ def test_invalid_config_is_exit_3_with_file_and_key(home: Path, capsys: pytest.C
     assert "Traceback" not in err + out
 
 
-def test_bad_date_is_an_input_error(home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_date_is_an_input_error(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, _, err = cli(capsys, monkeypatch, "report", "--day", "--date", "2026-13-01")
     assert code == ExitCode.INPUT and "--date" in err and "YYYY-MM-DD" in err
 
 
-def test_bad_duration_is_an_input_error(home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_duration_is_an_input_error(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, _, err = cli(capsys, monkeypatch, "pause", "soon")
     assert code == ExitCode.INPUT and "DURATION" in err
 
 
-def test_unknown_option_is_a_usage_error(home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_option_is_a_usage_error(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, _, err = cli(capsys, monkeypatch, "report", "--fortnight")
     assert code == ExitCode.USAGE and "--fortnight" in err
 
 
-def test_report_json_shape(home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_report_json_shape(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     paths = Paths.resolve()
     settings = Settings()
     store = Store.open(database_url(settings, paths))
@@ -80,11 +98,25 @@ def test_report_json_shape(home: Path, capsys: pytest.CaptureFixture[str], monke
         None,
         [
             Span(noon, noon + timedelta(minutes=30), "AppAlpha", "a", SpanState.ACTIVE),
-            Span(noon + timedelta(minutes=30), noon + timedelta(minutes=40), "AppAlpha", "a", SpanState.IDLE),
-            Span(noon + timedelta(minutes=40), noon + timedelta(minutes=50), "AppBeta", "b", SpanState.ACTIVE),
+            Span(
+                noon + timedelta(minutes=30),
+                noon + timedelta(minutes=40),
+                "AppAlpha",
+                "a",
+                SpanState.IDLE,
+            ),
+            Span(
+                noon + timedelta(minutes=40),
+                noon + timedelta(minutes=50),
+                "AppBeta",
+                "b",
+                SpanState.ACTIVE,
+            ),
         ],
     )
-    code, out, _ = cli(capsys, monkeypatch, "report", "--day", "--date", "2026-06-10", "--format", "json")
+    code, out, _ = cli(
+        capsys, monkeypatch, "report", "--day", "--date", "2026-06-10", "--format", "json"
+    )
     assert code == 0
     data = json.loads(out)
     assert data["totals"]["active_seconds"] == 2400
@@ -95,14 +127,18 @@ def test_report_json_shape(home: Path, capsys: pytest.CaptureFixture[str], monke
         {"app": "AppBeta", "active_seconds": 600, "idle_seconds": 0},
     ]
     assert data["period"]["start"].startswith("2026-06-10T04:00")
-    code, out, _ = cli(capsys, monkeypatch, "report", "--week", "--date", "2026-06-10", "--format", "csv")
+    code, out, _ = cli(
+        capsys, monkeypatch, "report", "--week", "--date", "2026-06-10", "--format", "csv"
+    )
     assert out.splitlines()[0] == "period_start,period_end,app,active_seconds,idle_seconds"
     assert len(out.splitlines()) == 3
     code, out, _ = cli(capsys, monkeypatch, "report", "--day", "--date", "2026-06-10")
     assert "AppAlpha" in out and "30m 00s" in out
 
 
-def test_pause_resume_and_status(home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pause_resume_and_status(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out, _ = cli(capsys, monkeypatch, "status")
     assert code == 0 and "not running" in out
     code, out, _ = cli(capsys, monkeypatch, "pause", "30m", "--reason", "dinner")

@@ -100,7 +100,9 @@ def test_shutdown_flushes_and_ends_the_run(tmp_path: Path) -> None:
 def test_pause_closes_the_span_and_records_nothing(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     rig.run(10)
-    rig.store.add_pause(rig.daemon.device_id, rig.clock.now(), rig.clock.now() + timedelta(seconds=30), "call")
+    rig.store.add_pause(
+        rig.daemon.device_id, rig.clock.now(), rig.clock.now() + timedelta(seconds=30), "call"
+    )
     rig.run(30)
     rig.run(10)
     spans = rig.spans()

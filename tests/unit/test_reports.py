@@ -62,12 +62,24 @@ def test_totals_equal_the_clipped_spans(tmp_path: Path) -> None:
     start = period.start.astimezone(UTC)
     spans = [
         # straddles the day start: only 30 min inside
-        Span(start - timedelta(minutes=30), start + timedelta(minutes=30), "A", None, SpanState.ACTIVE),
+        Span(
+            start - timedelta(minutes=30),
+            start + timedelta(minutes=30),
+            "A",
+            None,
+            SpanState.ACTIVE,
+        ),
         Span(start + timedelta(hours=2), start + timedelta(hours=3), "B", None, SpanState.ACTIVE),
         Span(start + timedelta(hours=3), start + timedelta(hours=4), "B", None, SpanState.IDLE),
         Span(start + timedelta(hours=4), start + timedelta(hours=5), None, None, SpanState.LOCKED),
         # straddles the day end (25 h later): 15 min inside
-        Span(start + timedelta(hours=24, minutes=45), start + timedelta(hours=25, minutes=45), "A", None, SpanState.ACTIVE),
+        Span(
+            start + timedelta(hours=24, minutes=45),
+            start + timedelta(hours=25, minutes=45),
+            "A",
+            None,
+            SpanState.ACTIVE,
+        ),
     ]
     store.save_spans(device.id, None, spans)
     report = usage_report(store, period, ["laptop"], start + timedelta(days=3))

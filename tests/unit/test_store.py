@@ -33,7 +33,9 @@ def test_database_is_private_and_wal(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == head_revision()
+        assert (
+            db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == head_revision()
+        )
 
 
 def test_migrate_twice_is_a_noop(tmp_path: Path) -> None:

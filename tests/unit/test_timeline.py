@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from presence.clock import FakeClock
@@ -23,9 +24,7 @@ class Driver:
         self.last_input = 0.0  # seconds since T0 of the last input
         self.keys = 0
 
-    def tick(
-        self, window: WindowInfo | None = A, *, locked: bool = False, typed: int = 0
-    ) -> None:
+    def tick(self, window: WindowInfo | None = A, *, locked: bool = False, typed: int = 0) -> None:
         now = (self.clock.now() - T0).total_seconds()
         if typed:
             self.keys += typed
@@ -70,7 +69,7 @@ def test_switching_windows_tiles_time_without_gaps() -> None:
     d.run(7, A, typed=1)
     spans = d.finish()
     assert [s.app for s in spans] == ["AppAlpha", "AppBeta", "AppAlpha"]
-    for before, after in zip(spans, spans[1:], strict=False):
+    for before, after in itertools.pairwise(spans):
         assert before.end == after.start
     assert [s.seconds for s in spans] == [10, 5, 6]
 

@@ -38,7 +38,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 docs: $(STAMP)
-	$(BIN)/python -m docs.generate
+	$(BIN)/python -m presence.config_reference > docs/configuration.md
+	$(BIN)/typer presence.cli utils docs --name presence --title "CLI reference" --output docs/cli.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -183,6 +183,8 @@ class ReportSettings(_Section):
 
 
 class LoggingSettings(_Section):
+    """What the daemon logs (to stderr, which systemd sends to the journal)."""
+
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="DEBUG also logs window titles"
     )

@@ -87,6 +87,16 @@ class Observation:
     locked: bool | None
     utc_offset: int = 0  # seconds east of UTC at `wall`, in the user's zone
 
+    @property
+    def blind(self) -> bool:
+        """Nothing could be read: no window, idle, input or lock source answered."""
+        return (
+            self.window is None
+            and self.idle_seconds is None
+            and self.counts is None
+            and self.locked is None
+        )
+
 
 def new_uid() -> str:
     """A fresh span id: random, so replaying a spool into a shared database is idempotent."""

@@ -3,6 +3,7 @@
     (no span) --tick--> open span --same app/title/state--> extended to this tick
                            |--change--> closed at the boundary; a new span opens there
                            |--gap (suspend, stop, clock step)--> closed at the last good tick
+                           |--blind tick (no capability answered)--> closed at the last tick
                            '--close(at) (pause, shutdown)--> closed; (no span)
 
 Boundaries: a change seen at a tick is placed at that tick, except idle changes, which are
@@ -59,6 +60,11 @@ class Timeline:
         closed: list[Span] = []
         if self._last is not None and self.is_gap(self._last, obs):
             closed += self.close(self._last.wall)
+        if obs.blind:
+            # Seeing nothing is not use: such time stays unrecorded rather than "active".
+            if self._last is not None:
+                closed += self.close(self._last.wall)
+            return closed
         delta = self._delta(obs.counts)
         self._last = obs
         state = state_of(obs, self.idle_after)

@@ -19,8 +19,25 @@ from presence.cli.context import AppContext
 from presence.cli.render import error_console
 from presence.errors import ExitCode, PresenceError
 
+def _exit_codes() -> str:
+    meaning = {
+        ExitCode.OK: "success",
+        ExitCode.ERROR: "unexpected internal error (please report it)",
+        ExitCode.USAGE: "bad command-line usage",
+        ExitCode.CONFIG: "the settings file is invalid",
+        ExitCode.STORAGE: "the database cannot be opened, migrated, read or written",
+        ExitCode.BACKEND: "a platform capability is unavailable",
+        ExitCode.NOT_RUNNING: "the command needs a running daemon",
+        ExitCode.INPUT: "a value given on the command line is invalid",
+        ExitCode.ALREADY_RUNNING: "another daemon already records this session",
+        ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+    }
+    return "Exit statuses: " + "; ".join(f"{int(c)} {meaning[c]}" for c in ExitCode) + "."
+
+
 app = typer.Typer(
     name="presence",
+    epilog=_exit_codes(),
     help="A local-first screen-time monitor: record what the screen is used for, keep your rules.",
     no_args_is_help=True,
     add_completion=False,

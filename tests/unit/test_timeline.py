@@ -187,6 +187,19 @@ def test_close_then_observe_starts_fresh() -> None:
     assert d.timeline.open is not None and d.timeline.open.start == at(105)
 
 
+def test_blind_ticks_record_nothing() -> None:
+    d = Driver()
+    d.run(5, typed=1)
+    for _ in range(10):
+        d.closed += d.timeline.observe(
+            Observation(d.clock.now(), d.clock.monotonic(), None, None, None, None)
+        )
+        d.clock.advance(1)
+    d.run(3, typed=1)
+    spans = d.finish()
+    assert [(s.start, s.end) for s in spans] == [(at(0), at(4)), (at(15), at(17))]
+
+
 def test_no_window_is_recorded_without_app() -> None:
     d = Driver()
     d.run(3, None, typed=1)

@@ -1,0 +1,110 @@
+"""Running the real `presence run` as a subprocess, with its own config, data and logs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from presence.model import Span
+from presence.store import Store
+
+
+class DaemonProcess:
+    """One `python -m presence run` with private XDG dirs under `root`."""
+
+    def __init__(self, root: Path, env: Mapping[str, str], config: str = "") -> None:
+        self.root = root
+        for sub in ("cfg/presence", "data", "run"):
+            (root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        (root / "cfg/presence/config.toml").write_text(config)
+        self.env = dict(env)
+        self.env.update(
+            XDG_CONFIG_HOME=str(root / "cfg"),
+            XDG_DATA_HOME=str(root / "data"),
+            XDG_RUNTIME_DIR=str(root / "run"),
+            PYTHONUNBUFFERED="1",
+        )
+        for var in ("PRESENCE_CONFIG", "PRESENCE_DATA_DIR", "PRESENCE_DEBUG"):
+            self.env.pop(var, None)
+        self.log_path = root / "daemon.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "data" / "presence" / "presence.db"
+
+    def start(self, *args: str, wait_for: str = "recording device", timeout: float = 30) -> None:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "presence", *args, "run"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        self.wait_for_log(wait_for, timeout)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_for_log(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log():
+                return
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"daemon exited ({self.proc.returncode}):\n{self.log()}")
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} not logged within {timeout} s:\n{self.log()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def spans(self) -> list[Span]:
+        store = Store.open(f"sqlite:///{self.db_path}", migrate=False, create=False)
+        try:
+            far = datetime.now(UTC) + timedelta(days=1)
+            return store.spans_between(far - timedelta(days=30), far)
+        finally:
+            store.close()
+
+    def integrity(self) -> str:
+        with sqlite3.connect(self.db_path) as db:
+            return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    def data_bytes(self) -> bytes:
+        """Every byte presence keeps on disk: database, WAL, key file, logs."""
+        blobs = []
+        for base in (self.root / "data", self.root / "run"):
+            for path in base.rglob("*"):
+                if path.is_file():
+                    blobs.append(path.read_bytes())
+        blobs.append(self.log_path.read_bytes() if self.log_path.exists() else b"")
+        return b"\n".join(blobs)
+
+
+def without_bus(env: Mapping[str, str]) -> dict[str, str]:
+    """An environment in which nothing can reach, or autolaunch, a D-Bus session bus."""
+    clean = dict(env)
+    clean.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    clean["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=/nonexistent/presence-test-bus"
+    return clean
+
+
+def file_mode(path: Path) -> int:
+    return os.stat(path).st_mode & 0o777

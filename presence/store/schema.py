@@ -83,3 +83,55 @@ pauses = Table(
     Column("reason", String(255), nullable=False),
     Index("ix_pauses_device_start", "device_id", "start_ts"),
 )
+
+# Rules (issue: tech-free windows, device-free schedules, focus, limits, breaks). Shared by all
+# devices on one database. `spec` is the rule's definition as JSON (kind-specific fields:
+# days, start, end, apps, categories, action, warn, grace, strict, on, per_day, after, ...).
+rules = Table(
+    "rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # tech-free|device-free|focus|limit|break
+    Column("spec", Text, nullable=False),  # JSON
+    Column("devices", Text, nullable=True),  # JSON list of device names; NULL: all devices
+    Column("enabled", Integer, nullable=False, default=1),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    # A loosening change waits for `rules.cooldown`: the new spec/enabled apply at pending_at.
+    Column("pending_spec", Text, nullable=True),
+    Column("pending_enabled", Integer, nullable=True),
+    Column("pending_delete", Integer, nullable=False, default=0),
+    Column("pending_at", Float, nullable=True),
+)
+
+# Every warning, action, snooze, override and outcome, for the reports' adherence figures.
+enforcement_log = Table(
+    "enforcement_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ts", Float, nullable=False),
+    Column("device_id", Integer, ForeignKey("devices.id"), nullable=True),
+    Column("rule_id", Integer, nullable=True),  # no FK: the log outlives a removed rule
+    Column("rule_name", String(64), nullable=False),
+    Column("occurrence_start", Float, nullable=True),  # the occurrence this event belongs to
+    Column("occurrence_end", Float, nullable=True),
+    # warning|start|action|nudge|snooze|override|end|kept|broken|error
+    Column("event", String(16), nullable=False),
+    Column("detail", Text, nullable=True),  # JSON: lead time, action, reason, minutes used, ...
+    Index("ix_enforcement_log_ts", "ts"),
+    Index("ix_enforcement_log_rule_occurrence", "rule_name", "occurrence_start"),
+)
+
+# Categories for reports: a regular expression over app and/or title. The most specific match
+# wins (see presence.categories). Built-in defaults are seeded with builtin=1.
+categories = Table(
+    "categories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("pattern", Text, nullable=False),
+    Column("field", String(8), nullable=False),  # app|title|any
+    Column("builtin", Integer, nullable=False, default=0),
+    Column("created", Float, nullable=False),
+)

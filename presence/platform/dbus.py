@@ -1,0 +1,405 @@
+"""D-Bus connections for the platform layer: connect to an explicit address, call, read a property.
+
+Everything here speaks through jeepney's blocking API to a bus named by an explicit address
+(`Session.session_bus`, or `system_bus_address()`). Nothing here ever autolaunches a bus: an
+`autolaunch:` address is refused, and jeepney itself never spawns anything.
+
+Failures become `BackendError` subclasses, so a backend can tell them apart:
+
+- `BusDisconnectedError`: the connection to the bus is gone; the `BusConnection` is dead.
+- `DBusTimeoutError`: no reply in time; the connection stays usable (a late reply is dropped).
+- `DBusCallError`: the peer (or the bus on its behalf) answered with a D-Bus error;
+  `service_gone` says whether that means the service has no owner right now.
+
+Thread contract: a `BusConnection` may be shared between threads; calls on one connection are
+serialised by a lock, so a slow call delays the others on the same connection. Backends that
+must answer quickly (the sampler's) should own their connection rather than share one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# jeepney ships no type information; these ignores stay quiet if a mypy override is added.
+from jeepney import (  # type: ignore[import-untyped, unused-ignore]
+    AuthenticationError,
+    DBusAddress,
+    DBusErrorResponse,
+    Message,
+    MessageFlag,
+    Properties,
+    new_method_call,
+)
+from jeepney.io.blocking import (  # type: ignore[import-untyped, unused-ignore]
+    DBusConnection,
+    open_dbus_connection,
+)
+from jeepney.wrappers import unwrap_msg  # type: ignore[import-untyped, unused-ignore]
+
+from presence.errors import BackendError
+from presence.platform.base import Probe
+
+log = logging.getLogger(__name__)
+
+# The D-Bus specification ("Well-known Message Bus Instances") fixes the system bus here when
+# DBUS_SYSTEM_BUS_ADDRESS is unset; /var/run/dbus is a symlink to it on current distributions.
+SYSTEM_BUS_ADDRESS = "unix:path=/run/dbus/system_bus_socket"
+
+CONNECT_TIMEOUT = 2.0  # seconds for connect + authentication, generous for a loaded machine
+CALL_TIMEOUT = 1.0  # default seconds to wait for a method reply
+
+# Error names from the D-Bus specification ("Message Bus Messages").
+SERVICE_UNKNOWN = "org.freedesktop.DBus.Error.ServiceUnknown"
+NAME_HAS_NO_OWNER = "org.freedesktop.DBus.Error.NameHasNoOwner"
+NO_REPLY = "org.freedesktop.DBus.Error.NoReply"
+UNKNOWN_METHOD = "org.freedesktop.DBus.Error.UnknownMethod"
+UNKNOWN_OBJECT = "org.freedesktop.DBus.Error.UnknownObject"
+UNKNOWN_INTERFACE = "org.freedesktop.DBus.Error.UnknownInterface"
+UNKNOWN_PROPERTY = "org.freedesktop.DBus.Error.UnknownProperty"
+INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs"
+NOT_SUPPORTED = "org.freedesktop.DBus.Error.NotSupported"
+ACCESS_DENIED = "org.freedesktop.DBus.Error.AccessDenied"
+
+# The bus answers ServiceUnknown/NameHasNoOwner for a name nobody owns, and NoReply when the
+# owner disconnected before replying: all three mean "the service is not there right now".
+SERVICE_GONE = frozenset({SERVICE_UNKNOWN, NAME_HAS_NO_OWNER, NO_REPLY})
+# The service is there but does not implement what was asked: asking again will not help.
+NOT_IMPLEMENTED = frozenset(
+    {UNKNOWN_METHOD, UNKNOWN_OBJECT, UNKNOWN_INTERFACE, UNKNOWN_PROPERTY, NOT_SUPPORTED}
+)
+
+_BUS = DBusAddress(
+    "/org/freedesktop/DBus", bus_name="org.freedesktop.DBus", interface="org.freedesktop.DBus"
+)
+# Bytes a D-Bus address value may carry unescaped (D-Bus specification, "Server Addresses").
+_UNESCAPED = re.compile(r"[-0-9A-Za-z_/.*]")
+
+
+class DBusCallError(BackendError):
+    """The peer, or the bus on its behalf, answered a call with a D-Bus error.
+
+    `error_name` is the D-Bus error name (e.g. `org.freedesktop.DBus.Error.ServiceUnknown`).
+    """
+
+    def __init__(self, message: str, *, error_name: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.error_name = error_name
+
+    @property
+    def service_gone(self) -> bool:
+        """True when the error means the service has no owner right now (it may come back)."""
+        return self.error_name in SERVICE_GONE
+
+
+class DBusTimeoutError(BackendError):
+    """No reply arrived in time. The connection stays usable; a late reply is discarded."""
+
+
+class BusDisconnectedError(BackendError):
+    """The connection to the bus is gone (the bus stopped or closed us). It cannot be reused."""
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteObject:
+    """One interface of one object of one service: where a call or property read goes."""
+
+    bus_name: str
+    path: str
+    interface: str
+
+    def __str__(self) -> str:
+        return f"{self.bus_name} {self.path} ({self.interface})"
+
+
+def system_bus_address(env: Mapping[str, str] | None = None) -> str:
+    """The system bus address: DBUS_SYSTEM_BUS_ADDRESS if set and non-empty, else the standard one.
+
+    Reads `env` (default: os.environ) and nothing else; any thread.
+    """
+    env = os.environ if env is None else env
+    return env.get("DBUS_SYSTEM_BUS_ADDRESS") or SYSTEM_BUS_ADDRESS
+
+
+def _unescape(value: str) -> str:
+    # %XX escapes are bytes (D-Bus specification, "Server Addresses"); a path is in the
+    # filesystem encoding.
+    raw = re.sub(rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), os.fsencode(value))
+    return os.fsdecode(raw)
+
+
+def _escape(value: str) -> str:
+    # jeepney decodes each %XX to one character, so only ASCII is escaped; other characters
+    # pass through jeepney's parser unchanged, which is what it needs to open the right path.
+    return "".join(
+        c if _UNESCAPED.fullmatch(c) or ord(c) > 127 else f"%{ord(c):02x}" for c in value
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UnixTarget:
+    """One connectable unix socket from a D-Bus address: a filesystem path or an abstract name."""
+
+    path: str | None = None
+    abstract: str | None = None
+
+    @property
+    def address(self) -> str:
+        """This target alone, as a D-Bus address jeepney can open."""
+        if self.path is not None:
+            return f"unix:path={_escape(self.path)}"
+        return f"unix:abstract={_escape(self.abstract or '')}"
+
+
+def unix_targets(address: str) -> list[UnixTarget]:
+    """The unix sockets a client may try, in order, for a D-Bus address (`;`-separated list).
+
+    Only `unix:path=` and `unix:abstract=` are kept: jeepney speaks nothing else, and the
+    `unix:dir=`/`unix:tmpdir=`/`unix:runtime=` forms are for servers. An `autolaunch:` entry is
+    skipped, never acted on. Pure; any thread. Returns [] when nothing is connectable, and for
+    a malformed address.
+    """
+    targets: list[UnixTarget] = []
+    for entry in address.split(";"):
+        transport, sep, rest = entry.strip().partition(":")
+        if not sep or transport != "unix":
+            continue
+        keys: dict[str, str] = {}
+        for pair in rest.split(","):
+            key, eq, value = pair.partition("=")
+            if eq:
+                keys[key] = _unescape(value)
+        if keys.get("path"):
+            targets.append(UnixTarget(path=keys["path"]))
+        elif keys.get("abstract"):
+            targets.append(UnixTarget(abstract=keys["abstract"]))
+    return targets
+
+
+def probe_bus(address: str | None, *, bus: str, hint: str) -> Probe:
+    """Whether `address` could be connected to, judged without connecting (side-effect free).
+
+    `bus` names the bus in the reason ("session D-Bus"); `hint` says how to get one. Rejects a
+    missing address, an address with no unix socket jeepney can use, and a `unix:path=` whose
+    socket file does not exist. An abstract socket cannot be checked without connecting, so it
+    passes. Any thread.
+    """
+    if not address:
+        return Probe.no(f"no {bus}", hint=hint)
+    targets = unix_targets(address)
+    if not targets:
+        return Probe.no(
+            f"{bus} address {address!r} has no unix:path= or unix:abstract= socket",
+            hint="presence speaks D-Bus over unix sockets only; point the address at one",
+        )
+    if all(t.path is not None and not os.path.exists(t.path) for t in targets):
+        paths = ", ".join(t.path or "" for t in targets)
+        return Probe.no(f"no {bus}: socket {paths} does not exist", hint=hint)
+    return Probe.yes()
+
+
+def _open(target: UnixTarget, timeout: float) -> DBusConnection:
+    # jeepney's auth_timeout bounds connect + SASL; its Hello() call has no timeout, but a bus
+    # that completed authentication answers Hello at once.
+    return open_dbus_connection(bus=target.address, auth_timeout=timeout)
+
+
+def connect(address: str, *, bus: str = "D-Bus", timeout: float = CONNECT_TIMEOUT) -> BusConnection:
+    """Open a blocking connection to the bus at `address`, trying each unix socket in order.
+
+    `bus` names the bus in messages ("session D-Bus", "system D-Bus"). Blocks up to `timeout`
+    seconds per socket tried. Returns a `BusConnection` the caller must `close()`. Raises
+    `BackendError` (with a hint) when no socket can be connected to and authenticated with.
+    Any thread.
+    """
+    targets = unix_targets(address)
+    if not targets:
+        raise BackendError(
+            f"{bus} address {address!r} has no unix:path= or unix:abstract= socket",
+            hint="presence speaks D-Bus over unix sockets only (and never autolaunches a bus)",
+        )
+    failures: list[str] = []
+    hint = f"check that the {bus} is running and that {address} is its address"
+    for target in targets:
+        where = target.path or f"@{target.abstract}"
+        try:
+            conn = _open(target, timeout)
+        except FileNotFoundError:
+            failures.append(f"{where}: no such socket")
+        except ConnectionRefusedError:
+            failures.append(f"{where}: connection refused (the bus is not running)")
+        except PermissionError:
+            failures.append(f"{where}: permission denied")
+            hint = f"run presence as a user allowed to connect to {where}"
+        except TimeoutError:
+            failures.append(f"{where}: no answer within {timeout:g} s")
+            hint = f"the {bus} at {where} is hung or overloaded; try again, or restart it"
+        except AuthenticationError as exc:
+            failures.append(f"{where}: authentication refused ({exc})")
+            hint = f"the {bus} at {where} belongs to another user; use your own session's bus"
+        except OSError as exc:
+            failures.append(f"{where}: {exc.strerror or exc}")
+        else:
+            log.debug("connected to %s at %s as %s", bus, where, conn.unique_name)
+            return BusConnection(conn, address=address, bus=bus)
+    raise BackendError(f"cannot connect to the {bus}: {'; '.join(failures)}", hint=hint)
+
+
+class BusConnection:
+    """One blocking connection to one bus. Build it with `connect()`.
+
+    Thread contract: any thread may call; calls on one connection are serialised. After a
+    `BusDisconnectedError` every further call raises it again at once.
+    """
+
+    def __init__(self, conn: DBusConnection, *, address: str, bus: str) -> None:
+        self._conn = conn
+        self._lock = threading.Lock()
+        self._gone: str | None = None  # why the connection is unusable, once it is
+        self.address = address
+        self.bus = bus
+        self.unique_name: str = conn.unique_name
+
+    def call(
+        self,
+        obj: RemoteObject,
+        method: str,
+        signature: str = "",
+        body: tuple[Any, ...] = (),
+        *,
+        timeout: float = CALL_TIMEOUT,
+        auto_start: bool = False,
+    ) -> tuple[Any, ...]:
+        """Call `method` on `obj` with `body` of D-Bus `signature`; return the reply's body.
+
+        Blocks up to `timeout` seconds. Values are jeepney's: a variant is a
+        `(signature, value)` pair, a dict is a dict, a struct a tuple. With `auto_start` the bus
+        may start (bus-activate) the service to answer; without it an absent service is an
+        error. Raises `DBusTimeoutError`, `DBusCallError`, or `BusDisconnectedError`.
+        """
+        msg = new_method_call(
+            DBusAddress(obj.path, bus_name=obj.bus_name, interface=obj.interface),
+            method,
+            signature or None,
+            body,
+        )
+        return self._send(
+            msg, f"{obj.interface}.{method} on {obj.bus_name}", timeout, auto_start=auto_start
+        )
+
+    def get_property(
+        self,
+        obj: RemoteObject,
+        name: str,
+        *,
+        signature: str | None = None,
+        timeout: float = CALL_TIMEOUT,
+        auto_start: bool = False,
+    ) -> Any:
+        """Read property `name` of `obj.interface` (org.freedesktop.DBus.Properties.Get).
+
+        Returns the value unwrapped from its variant. With `signature`, a value of another type
+        raises `DBusCallError` (error_name INVALID_ARGS): a service that changed its API is not
+        a transient failure. `auto_start` and the other failures are as for `call()`.
+        """
+        address = DBusAddress(obj.path, bus_name=obj.bus_name, interface=obj.interface)
+        what = f"property {obj.interface}.{name} of {obj.bus_name} {obj.path}"
+        body = self._send(Properties(address).get(name), what, timeout, auto_start=auto_start)
+        if len(body) != 1 or not isinstance(body[0], tuple) or len(body[0]) != 2:
+            raise DBusCallError(
+                f"{what}: the reply {body!r} is not one variant",
+                error_name=INVALID_ARGS,
+                hint="this service does not follow org.freedesktop.DBus.Properties; "
+                "choose another backend",
+            )
+        variant_signature, value = body[0]
+        if signature is not None and variant_signature != signature:
+            raise DBusCallError(
+                f"{what} has type {variant_signature!r}, expected {signature!r}",
+                error_name=INVALID_ARGS,
+                hint="this service does not follow the interface presence knows; "
+                "choose another backend",
+            )
+        return value
+
+    def name_has_owner(self, name: str, *, timeout: float = CALL_TIMEOUT) -> bool:
+        """Whether bus name `name` has an owner right now (org.freedesktop.DBus.NameHasOwner).
+
+        Never starts a service (unlike calling it, which may bus-activate it). Raises like
+        `call()`.
+        """
+        body = self._send(
+            new_method_call(_BUS, "NameHasOwner", "s", (name,)), f"NameHasOwner({name})", timeout
+        )
+        return bool(body[0])
+
+    def close(self) -> None:
+        """Close the connection. Idempotent; any thread (waits for a call in flight)."""
+        with self._lock:
+            if self._gone is None:
+                self._gone = "the connection was closed"
+            self._conn.close()
+
+    def __enter__(self) -> BusConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(
+        self, msg: Message, what: str, timeout: float, *, auto_start: bool = False
+    ) -> tuple[Any, ...]:
+        if not auto_start:
+            # A monitor polling every second must not start a screensaver or a notification
+            # daemon as a side effect: NO_AUTO_START (D-Bus specification, "Message Format",
+            # header flags) makes the bus answer ServiceUnknown instead of activating.
+            msg.header.flags |= MessageFlag.no_auto_start
+        with self._lock:
+            if self._gone is not None:
+                raise BusDisconnectedError(
+                    f"{what}: the {self.bus} connection is gone ({self._gone})",
+                    hint=f"restart presence once the {self.bus} is back",
+                )
+            try:
+                reply = self._conn.send_and_get_reply(msg, timeout=timeout)
+            except TimeoutError as exc:
+                # Checked before OSError, whose subclass it is. A late reply carries an old
+                # serial and send_and_get_reply skips it, so the connection stays usable.
+                raise DBusTimeoutError(
+                    f"{what}: no reply within {timeout:g} s",
+                    hint="the service is busy or hung; presence will ask again",
+                ) from exc
+            except (OSError, ValueError) as exc:
+                # ValueError: jeepney's parser on a corrupt stream; nothing after it can be
+                # trusted, so it ends the connection like a reset does.
+                self._gone = str(exc) or type(exc).__name__
+                self._conn.close()
+                raise BusDisconnectedError(
+                    f"{what}: lost the {self.bus} connection ({self._gone})",
+                    hint=f"restart presence once the {self.bus} is back",
+                ) from exc
+        try:
+            body: tuple[Any, ...] = unwrap_msg(reply)
+        except DBusErrorResponse as exc:
+            raise _call_error(what, exc) from exc
+        return body
+
+
+def _call_error(what: str, exc: DBusErrorResponse) -> DBusCallError:
+    name: str = exc.name or "(unnamed error)"
+    detail = exc.data[0] if exc.data and isinstance(exc.data[0], str) else ""
+    message = f"{what} failed: {name}" + (f": {detail}" if detail else "")
+    if name in SERVICE_GONE:
+        hint = "the service is not running; start it (or the desktop component that provides it)"
+    elif name in NOT_IMPLEMENTED:
+        hint = "this service does not implement what presence needs; choose another backend"
+    elif name == ACCESS_DENIED:
+        hint = "a D-Bus policy forbids this call for your user; see the service's bus policy"
+    else:
+        hint = "see the service's log for why it failed"
+    return DBusCallError(message, error_name=name, hint=hint)

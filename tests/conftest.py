@@ -1,0 +1,5 @@
+"""Shared pytest setup: the integration harness plugins."""
+
+pytest_plugins = [
+    "tests.integration.sessionbus",
+]

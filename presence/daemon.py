@@ -4,6 +4,9 @@ Tick loop (sampler thread = the main thread):
     pause in force?  -> close the open span at the pause start; record nothing
     otherwise        -> sample -> timeline -> recorder (flush on change, and every 10 s)
 SIGTERM / SIGINT end the loop; the open span is flushed and the run is closed: exit 0.
+SIGHUP reloads the settings file; an invalid file keeps the last good settings and says why.
+Under systemd (Type=notify) the loop reports READY after the first tick, pings the watchdog
+and keeps STATUS current; STOPPING is sent on shutdown.
 """
 
 from __future__ import annotations
@@ -21,13 +24,21 @@ from typing import Any
 
 from presence import __version__
 from presence.clock import Clock, SystemClock
-from presence.config import Paths, Settings, database_url, ensure_private_dir, zone_of
-from presence.errors import PresenceError
+from presence.config import (
+    Paths,
+    Settings,
+    database_url,
+    ensure_private_dir,
+    load_settings,
+    zone_of,
+)
+from presence.errors import ConfigError, PresenceError
 from presence.platform.base import Session
 from presence.platform.selection import CAPABILITY_PURPOSE, Choice, choose
 from presence.privacy import Redactor
 from presence.recorder import Recorder
 from presence.sampler import Capability, Sampler
+from presence.sd_notify import SystemdNotifier
 from presence.session_lock import SessionLock
 from presence.store import Store
 from presence.timeline import Timeline
@@ -79,10 +90,15 @@ class Daemon:
     recorder: Recorder
     device_id: int
     run_id: int
+    paths: Paths | None = None
+    notifier: SystemdNotifier = field(default_factory=SystemdNotifier)
     stop_event: threading.Event = field(default_factory=threading.Event)
+    reload_event: threading.Event = field(default_factory=threading.Event)
     paused_reason: str | None = None
     _last_wall: datetime | None = None
     _heartbeat_at: float = float("-inf")
+    _watchdog_at: float = float("-inf")
+    _status: str = ""
 
     def tick(self) -> None:
         """One tick: honour a pause, else sample and record. Never raises for a hiccup."""
@@ -121,24 +137,90 @@ class Daemon:
 
     def run(self) -> None:
         """Tick every `sampling.interval` until `stop_event` is set, then shut down cleanly."""
-        interval = self.settings.sampling.interval
         deadline = self.clock.monotonic()
-        log.info("recording device %s every %g s", self.settings.device.name, interval)
+        log.info(
+            "recording device %s every %g s",
+            self.settings.device.name,
+            self.settings.sampling.interval,
+        )
+        reason = "crashed"
         try:
+            self.tick()
+            self.notifier.ready(self.describe())
             while not self.stop_event.is_set():
-                self.tick()
-                deadline += interval
+                if self.reload_event.is_set():
+                    self.reload_event.clear()
+                    self.reload()
+                deadline += self.settings.sampling.interval
                 delay = deadline - self.clock.monotonic()
                 if delay < 0:
                     # Behind (a stall, a suspend): start afresh instead of ticking in a burst.
                     deadline = self.clock.monotonic()
                     delay = 0
-                self.stop_event.wait(delay)
+                if self.stop_event.wait(delay):
+                    break
+                self.tick()
+                self._report()
+            reason = "stopped"
         finally:
-            self.shutdown("stopped")
+            self.shutdown(reason)
+
+    def describe(self) -> str:
+        """One line for systemd's STATUS (never a window title: `systemctl status` shows it)."""
+        if self.paused_reason is not None:
+            return f"paused: {self.paused_reason}"
+        blind = self.sampler.missing()
+        if self.recorder.pending:
+            return f"database unavailable, holding {self.recorder.pending} spans in memory"
+        if blind:
+            return "recording without " + ", ".join(blind)
+        return "recording"
+
+    def _report(self) -> None:
+        mono = self.clock.monotonic()
+        seconds = self.notifier.watchdog_seconds
+        if seconds is not None and mono - self._watchdog_at >= seconds / 3:
+            self._watchdog_at = mono
+            self.notifier.watchdog()
+        if self.notifier.enabled:
+            status = self.describe()
+            if status != self._status:
+                self._status = status
+                self.notifier.status(status)
+
+    def reload(self) -> None:
+        """Re-read the settings file (SIGHUP). An invalid file keeps the settings in force."""
+        if self.paths is None:
+            return
+        self.notifier.reloading()
+        try:
+            new = load_settings(self.paths.config_file)
+        except ConfigError as exc:
+            log.error("reload refused, keeping the last good settings: %s", exc.message)
+            self.notifier.send(READY="1", STATUS=f"reload refused: {exc.message}"[:200])
+            return
+        old = self.settings
+        for key in ("database", "device"):
+            if getattr(new, key) != getattr(old, key):
+                log.warning("[%s] changed: it takes effect at the next start", key)
+        new = new.model_copy(update={"database": old.database, "device": old.device})
+        sampling = new.sampling
+        self.timeline.idle_after = sampling.idle_after
+        self.timeline.gap_after = sampling.gap_after
+        self.recorder.flush_every = sampling.flush_every
+        if new.privacy != old.privacy:
+            self.sampler.redactor = Redactor(new.privacy, title_key(self.paths.data_dir))
+        if new.backends != old.backends:
+            self.sampler.close()
+            self.sampler.rebuild(_capabilities(new, Session.from_env()))
+        logging.getLogger().setLevel(new.logging.level)
+        self.settings = new
+        log.info("settings reloaded from %s", self.paths.config_file)
+        self.notifier.send(READY="1", STATUS=self.describe())
 
     def shutdown(self, reason: str) -> None:
         """Close the open span at the last tick, write everything, close the run."""
+        self.notifier.stopping()
         mono = self.clock.monotonic()
         closed = self.timeline.close(self._last_wall or self.clock.now())
         self.recorder.record(closed, None, mono)
@@ -150,6 +232,7 @@ class Daemon:
             log.error("cannot record the end of this run: %s", exc.message)
         self.sampler.close()
         self.store.close()
+        self.notifier.close()
 
 
 def build(
@@ -166,34 +249,51 @@ def build(
     now = clock.now()
     device = store.device(settings.device.name, socket.gethostname(), now)
     run_id = store.start_run(device.id, os.getpid(), __version__, now)
-    backends = settings.backends
     sampler = Sampler(
         clock,
         zone_of(settings),
         Redactor(settings.privacy, title_key(paths.data_dir)),
+        *_capabilities(settings, session),
+    )
+    timeline = Timeline(settings.sampling.idle_after, settings.sampling.gap_after)
+    recorder = Recorder(store, device.id, run_id, settings.sampling.flush_every)
+    return Daemon(
+        settings, clock, store, sampler, timeline, recorder, device.id, run_id, paths=paths
+    )
+
+
+def _capabilities(settings: Settings, session: Session) -> tuple[Capability[Any], ...]:
+    backends = settings.backends
+    return (
         Capability("the focused window", _factory("window", session, backends.window)),
         Capability("idle time", _factory("idle", session, backends.idle)),
         Capability("input counts", _factory("input", session, backends.input, start=True)),
         Capability("the lock state", _factory("lock", session, backends.lock)),
     )
-    timeline = Timeline(settings.sampling.idle_after, settings.sampling.gap_after)
-    recorder = Recorder(store, device.id, run_id, settings.sampling.flush_every)
-    return Daemon(settings, clock, store, sampler, timeline, recorder, device.id, run_id)
 
 
 def serve(settings: Settings, paths: Paths) -> None:
     """`presence run`: hold the session lock, record until SIGTERM/SIGINT, exit cleanly."""
+    stop_event = threading.Event()
+    reload_requested = threading.Event()
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop_event.set()
+
+    def reload(_signum: int, _frame: FrameType | None) -> None:
+        reload_requested.set()
+
+    # Handlers first: a SIGTERM while the database opens still ends in a clean stop.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, reload)
     lock = SessionLock(paths.lock_file)
     lock.acquire()
     try:
         daemon = build(settings, paths)
-
-        def stop(signum: int, _frame: FrameType | None) -> None:
-            log.info("received %s, stopping", signal.Signals(signum).name)
-            daemon.stop_event.set()
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        daemon.stop_event = stop_event
+        daemon.reload_event = reload_requested
         daemon.run()
     finally:
         lock.release()

@@ -100,6 +100,15 @@ class Sampler:
         self.lock = lock
         self._last_window: WindowInfo | None = None
 
+    def rebuild(self, capabilities: tuple[Capability[Any], ...]) -> None:
+        """Replace every capability (after `close()`), e.g. when `[backends]` changed."""
+        self.window, self.idle, self.counter, self.lock = capabilities
+
+    def missing(self) -> list[str]:
+        """The capabilities with no working backend right now."""
+        caps = (self.window, self.idle, self.counter, self.lock)
+        return [cap.name for cap in caps if cap.backend is None]
+
     def sample(self) -> Observation:
         mono = self.clock.monotonic()
         wall = self.clock.now()

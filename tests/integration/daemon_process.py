@@ -35,12 +35,14 @@ class DaemonProcess:
             self.env.pop(var, None)
         self.log_path = root / "daemon.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self._log_offset = 0
 
     @property
     def db_path(self) -> Path:
         return self.root / "data" / "presence" / "presence.db"
 
     def start(self, *args: str, wait_for: str = "recording device", timeout: float = 30) -> None:
+        self._log_offset = len(self.log())
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "presence", *args, "run"],
@@ -56,9 +58,10 @@ class DaemonProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def wait_for_log(self, text: str, timeout: float = 30) -> None:
+        """Wait until `text` is logged by the process started last."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if text in self.log():
+            if text in self.log()[self._log_offset :]:
                 return
             if self.proc is not None and self.proc.poll() is not None:
                 raise AssertionError(f"daemon exited ({self.proc.returncode}):\n{self.log()}")

@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test unit integration bench lint typecheck docs clean system-packages
 
 $(BIN)/python:
+	tools/bootstrap.sh $(PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 

@@ -2,4 +2,5 @@
 
 pytest_plugins = [
     "tests.integration.sessionbus",
+    "tests.integration.xserver",
 ]

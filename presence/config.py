@@ -138,6 +138,9 @@ class BackendSettings(_Section):
     idle: BackendName = Field("auto", description="idle time: auto, xscreensaver or none")
     input: BackendName = Field("auto", description="input counts: auto, pynput or none")
     lock: BackendName = Field("auto", description="lock state: auto, logind, screensaver or none")
+    notify: BackendName = Field("auto", description="notifications: auto, dbus, plyer, log or none")
+    locker: BackendName = Field("auto", description="locking the screen: auto, session or none")
+    apps: BackendName = Field("auto", description="closing and pausing apps: auto, x11 or none")
 
 
 class DeviceSettings(_Section):
@@ -155,11 +158,15 @@ Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "satur
 
 
 class ReportSettings(_Section):
-    """How days and weeks are cut."""
+    """How days and weeks are cut, and what reports show."""
 
     day_start: str = Field("04:00", description="local time a day starts (HH:MM)")
     week_start: Weekday = Field("monday", description="first day of a week")
     timezone: str = Field("local", description="an IANA zone such as Europe/Berlin, or local")
+    session_break: Seconds = Field(
+        300.0, ge=30, le=7200, description="away this long (idle, locked, off) ends a session"
+    )
+    top: int = Field(10, ge=1, le=1000, description="apps and categories listed in tables")
 
     @field_validator("day_start")
     @classmethod
@@ -190,6 +197,30 @@ class LoggingSettings(_Section):
     )
 
 
+class RuleSettings(_Section):
+    """How rules are enforced (the rules themselves live in the database: `presence rules`)."""
+
+    cooldown: Seconds = Field(
+        86400.0,
+        ge=0,
+        le=30 * 86400,
+        description="a change that loosens a rule waits this long; 0 turns the wait off",
+    )
+    nudge_every: Seconds = Field(
+        300.0, ge=30, le=3600, description="a nudge repeats this often while the screen is used"
+    )
+    close_timeout: Seconds = Field(
+        10.0, ge=1, le=300, description="an app asked to close is terminated after this long"
+    )
+    lock_command: str = Field(
+        "", description="a command that locks the screen, tried after the built-in ways"
+    )
+    snooze: Seconds = Field(300.0, ge=60, le=3600, description="how long a snooze lasts")
+    focus_apps: list[str] = Field(
+        default_factory=list, description="apps `presence focus` keeps away when none are named"
+    )
+
+
 class Settings(_Section):
     """Everything in config.toml. Each section is optional."""
 
@@ -200,6 +231,7 @@ class Settings(_Section):
     device: DeviceSettings = Field(default_factory=DeviceSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    rules: RuleSettings = Field(default_factory=RuleSettings)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from types import FrameType
 from typing import Any
 
 from presence import __version__
+from presence.categories import categorizer
 from presence.clock import Clock, SystemClock
 from presence.config import (
     Paths,
@@ -32,15 +33,22 @@ from presence.config import (
     load_settings,
     zone_of,
 )
+from presence.enforce import Enforcer
 from presence.errors import ConfigError, PresenceError
+from presence.model import Observation
 from presence.platform.base import Session
+from presence.platform.screen_lock import SessionScreenLocker
 from presence.platform.selection import CAPABILITY_PURPOSE, Choice, choose
 from presence.privacy import Redactor
 from presence.recorder import Recorder
+from presence.rules.engine import Policy
+from presence.rules.model import parse_time
 from presence.sampler import Capability, Sampler
+from presence.scheduling import RuleTimer
 from presence.sd_notify import SystemdNotifier
 from presence.session_lock import SessionLock
-from presence.store import Store
+from presence.store import Device, RuleStore, Store
+from presence.store.reporting import ReportQueries
 from presence.timeline import Timeline
 from presence.title_key import title_key
 
@@ -99,6 +107,9 @@ class Daemon:
     _heartbeat_at: float = float("-inf")
     _watchdog_at: float = float("-inf")
     _status: str = ""
+    # -- rules (issue 3): enforcement after recording; None when built without it ----------
+    enforcer: Enforcer | None = None
+    rule_timer: RuleTimer | None = None
 
     def tick(self) -> None:
         """One tick: honour a pause, else sample and record. Never raises for a hiccup."""
@@ -116,6 +127,7 @@ class Daemon:
                 closed = self.timeline.close(max(pause.start, self._last_wall or pause.start))
                 self.recorder.record(closed, None, mono)
             self._beat(now, mono)
+            self._enforce(None)
             return
         if self.paused_reason is not None:
             log.info("recording again")
@@ -125,6 +137,12 @@ class Daemon:
         closed = self.timeline.observe(obs)
         if self.recorder.record(closed, self.timeline.open, mono):
             self._beat(now, mono)
+        self._enforce(obs)
+
+    def _enforce(self, obs: Observation | None) -> None:
+        """Rules (issue 3): hand the tick to the enforcer, which never raises."""
+        if self.enforcer is not None:
+            self.enforcer.on_tick(obs, self.timeline.open)
 
     def _beat(self, now: datetime, mono: float) -> None:
         if mono - self._heartbeat_at < self.settings.sampling.flush_every:
@@ -230,6 +248,10 @@ class Daemon:
             self.store.end_run(self.run_id, self.clock.now(), reason)
         except PresenceError as exc:
             log.error("cannot record the end of this run: %s", exc.message)
+        if self.rule_timer is not None:  # rules (issue 3): stop the timer, resume paused apps
+            self.rule_timer.shutdown()
+        if self.enforcer is not None:
+            self.enforcer.shutdown()
         self.sampler.close()
         self.store.close()
         self.notifier.close()
@@ -257,9 +279,63 @@ def build(
     )
     timeline = Timeline(settings.sampling.idle_after, settings.sampling.gap_after)
     recorder = Recorder(store, device.id, run_id, settings.sampling.flush_every)
-    return Daemon(
+    daemon = Daemon(
         settings, clock, store, sampler, timeline, recorder, device.id, run_id, paths=paths
     )
+    daemon.enforcer, daemon.rule_timer = _enforcement(
+        settings, paths, clock, session, store, device
+    )
+    return daemon
+
+
+# -- rules (issue 3): the enforcer, its backends and its timer -------------------------------
+
+
+def _enforcement(
+    settings: Settings, paths: Paths, clock: Clock, session: Session, store: Store, device: Device
+) -> tuple[Enforcer, RuleTimer]:
+    """Build the enforcer (backends chosen on first use, like the sampler's) and start the
+    timer that wakes it between ticks. Raises PresenceError only for a forced bad backend."""
+    rules, backends = settings.rules, settings.backends
+
+    def locker() -> Any:
+        built = _factory("locker", session, backends.locker)()
+        if built is None and rules.lock_command and backends.locker != "none":
+            built = SessionScreenLocker(session)  # the configured command alone may do
+        if built is not None and rules.lock_command:
+            built.use_command(rules.lock_command)
+        return built
+
+    try:
+        categories = categorizer(ReportQueries.of(store))
+        categorize: Callable[[str | None, str | None], str | None] = categories.categorize
+    except PresenceError as exc:
+        log.warning("categories unavailable to rules: %s", exc.message)
+        categorize = lambda _app, _title: None  # noqa: E731
+    enforcer = Enforcer(
+        rules=RuleStore(store),
+        clock=clock,
+        zone=zone_of(settings),
+        device=device.name,
+        device_id=device.id,
+        policy=Policy(
+            nudge_every=rules.nudge_every,
+            day_start=parse_time(settings.reports.day_start, "reports.day_start"),
+        ),
+        idle_after=settings.sampling.idle_after,
+        snooze_seconds=rules.snooze,
+        close_timeout=rules.close_timeout,
+        notifier=Capability("notifications", _factory("notify", session, backends.notify)),
+        locker=Capability("the screen locker", locker),
+        apps=Capability("the app controller", _factory("apps", session, backends.apps)),
+        categorize=categorize,
+        paused_file=ensure_private_dir(paths.runtime_dir) / "paused.json",
+    )
+    enforcer.start()
+    timer = RuleTimer(enforcer.on_timer)
+    timer.start()
+    enforcer.timer = timer
+    return enforcer, timer
 
 
 def _capabilities(settings: Settings, session: Session) -> tuple[Capability[Any], ...]:

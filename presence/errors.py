@@ -52,6 +52,12 @@ class BackendError(PresenceError):
     exit_code = ExitCode.BACKEND
 
 
+class ServiceError(PresenceError):
+    """The user's service manager (systemctl, journalctl) failed or is unavailable."""
+
+    exit_code = ExitCode.BACKEND
+
+
 class InputError(PresenceError):
     """A value given on the command line is invalid."""
 

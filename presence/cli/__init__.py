@@ -14,10 +14,23 @@ from typing import Annotated
 import typer
 
 from presence import __version__
-from presence.cli import config_cmd, doctor, pause, report, run, status
+from presence.cli import (
+    categories,
+    config_cmd,
+    data,
+    doctor,
+    override,
+    pause,
+    report,
+    rules,
+    run,
+    service,
+    status,
+)
 from presence.cli.context import AppContext
 from presence.cli.render import error_console
 from presence.errors import ExitCode, PresenceError
+
 
 def _exit_codes() -> str:
     meaning = {
@@ -84,6 +97,11 @@ report.register(app)
 pause.register(app)
 doctor.register(app)
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(categories.app, name="categories")
+app.add_typer(service.app, name="service")
+app.add_typer(data.app, name="data")
+app.add_typer(rules.app, name="rules")
+override.register(app)
 
 
 def main() -> None:

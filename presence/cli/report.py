@@ -1,19 +1,34 @@
-"""`presence today` and `presence report`: usage per app for a day or a week."""
+"""`presence today`, `presence report` and `presence trends`: usage for a period, as a table,
+JSON, CSV or a self-contained HTML file."""
 
 from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from presence.cli.context import AppContext
-from presence.cli.render import print_json, report_csv, report_table
+from presence.cli.render import error_console, print_json
+from presence.cli.report_render import By, report_csv, report_table
+from presence.cli.trends_render import trends_csv, trends_table
 from presence.clock import SystemClock
 from presence.config import zone_of
 from presence.errors import InputError
-from presence.reports import Period, day_period, report_day, usage_report, week_period
+from presence.reports import (
+    Period,
+    build_report,
+    day_period,
+    device_names,
+    month_period,
+    range_period,
+    report_day,
+    trends,
+    week_period,
+)
+from presence.reports.html import write_html
 
 
 class Format(StrEnum):
@@ -33,65 +48,167 @@ def parse_date(text: str | None, option: str) -> date | None:
         ) from None
 
 
-def _render(context: AppContext, period: Period, devices: list[str], fmt: Format) -> None:
-    now = SystemClock().now()
-    result = usage_report(context.store(), period, devices, now)
-    if fmt is Format.json:
-        print_json(result.to_dict())
-    elif fmt is Format.csv:
-        report_csv(result)
-    else:
-        report_table(result, period.zone)
-
-
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+FormatOption = Annotated[
+    Format | None, typer.Option("--format", "-f", help="Output format (default: table).")
+]
 DeviceOption = Annotated[
     str | None,
     typer.Option("--device", help="Device name (default: this device), or `all`."),
 ]
+ByOption = Annotated[
+    By | None,
+    typer.Option(
+        "--by",
+        help="Break the period down by app, category, day or hour (table and CSV; "
+        "default: the overview table, CSV by app).",
+    ),
+]
+HtmlOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--html",
+        help="Write the report as one self-contained HTML file (charts, works offline); "
+        "with --format, print that too.",
+        dir_okay=False,
+    ),
+]
 
 
 def _devices(context: AppContext, device: str | None) -> list[str]:
-    if device == "all":
-        return [d.name for d in context.store().devices()]
-    return [device or context.settings.device.name]
+    return device_names(context.store(), device, context.settings.device.name)
+
+
+def _show(
+    context: AppContext,
+    period: Period,
+    device: str | None,
+    fmt: Format | None,
+    by: By | None,
+    html: Path | None,
+) -> None:
+    settings = context.settings.reports
+    now = SystemClock().now()
+    result = build_report(context.store(), period, _devices(context, device), now, settings)
+    if html is not None:
+        try:
+            write_html(result, html, now)
+        except OSError as exc:
+            raise InputError(
+                f"--html {str(html)!r}: cannot write: {exc.strerror}",
+                hint="give a file in a directory you can write to",
+            ) from None
+        error_console().print(f"wrote {html}", markup=False)
+        if fmt is None:
+            return
+    if fmt is Format.json:
+        print_json(result.to_dict())
+    elif fmt is Format.csv:
+        report_csv(result, by or By.app)
+    else:
+        report_table(result, by, settings.top)
+
+
+def _choose(
+    when: date,
+    first: date | None,
+    last: date | None,
+    kinds: dict[str, bool],
+    context: AppContext,
+) -> Period:
+    chosen = [f"--{k}" for k, on in kinds.items() if on]
+    if first is not None or last is not None:
+        chosen.append("--from/--to")
+    if len(chosen) > 1:
+        raise InputError(f"{' and '.join(chosen)} exclude each other", hint="give one of them")
+    zone, settings = zone_of(context.settings), context.settings.reports
+    if first is not None or last is not None:
+        if first is None:
+            raise InputError("--to needs --from", hint="e.g. --from 2026-01-01 --to 2026-03-31")
+        last = last or when
+        if last < first:
+            raise InputError(
+                f"--to {last} is before --from {first}", hint="give the earlier date to --from"
+            )
+        return range_period(first, last, zone, settings)
+    if kinds["day"]:
+        return day_period(when, zone, settings)
+    if kinds["month"]:
+        return month_period(when, zone, settings)
+    return week_period(when, zone, settings)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("today")
     def today(
         ctx: typer.Context,
-        fmt: FormatOption = Format.table,
+        fmt: FormatOption = None,
         device: DeviceOption = None,
+        by: ByOption = None,
+        html: HtmlOption = None,
     ) -> None:
-        """Per-app usage for today (days start at reports.day_start, default 04:00)."""
+        """Usage for today (days start at reports.day_start, default 04:00)."""
         context: AppContext = ctx.obj
         zone = zone_of(context.settings)
         day = report_day(SystemClock().now(), zone, context.settings.reports)
-        period = day_period(day, zone, context.settings.reports)
-        _render(context, period, _devices(context, device), fmt)
+        _show(context, day_period(day, zone, context.settings.reports), device, fmt, by, html)
 
     @app.command("report")
     def report(
         ctx: typer.Context,
         day: Annotated[bool, typer.Option("--day", help="Report one day.")] = False,
         week: Annotated[bool, typer.Option("--week", help="Report one week (default).")] = False,
+        month: Annotated[bool, typer.Option("--month", help="Report one calendar month.")] = False,
+        since: Annotated[
+            str | None,
+            typer.Option("--from", help="First day of a range (YYYY-MM-DD), with --to."),
+        ] = None,
+        until: Annotated[
+            str | None,
+            typer.Option("--to", help="Last day of the range, included (default: today)."),
+        ] = None,
         on: Annotated[
             str | None,
             typer.Option("--date", help="A date inside the period (YYYY-MM-DD); default today."),
         ] = None,
-        fmt: FormatOption = Format.table,
+        by: ByOption = None,
+        fmt: FormatOption = None,
+        device: DeviceOption = None,
+        html: HtmlOption = None,
+    ) -> None:
+        """Totals, their change, days, apps, categories, hours, sessions, adherence and gaps."""
+        context: AppContext = ctx.obj
+        first, last = parse_date(since, "--from"), parse_date(until, "--to")
+        when = parse_date(on, "--date")
+        if when is not None and first is not None:
+            raise InputError("--date and --from exclude each other", hint="give one of them")
+        when = when or report_day(
+            SystemClock().now(), zone_of(context.settings), context.settings.reports
+        )
+        period = _choose(when, first, last, {"day": day, "week": week, "month": month}, context)
+        _show(context, period, device, fmt, by, html)
+
+    @app.command("trends")
+    def trends_command(
+        ctx: typer.Context,
+        weeks: Annotated[int, typer.Option("--weeks", "-n", help="How many weeks (2 to 520).")] = 8,
+        on: Annotated[
+            str | None,
+            typer.Option("--date", help="A date in the last week shown (default: today)."),
+        ] = None,
+        fmt: FormatOption = None,
         device: DeviceOption = None,
     ) -> None:
-        """Usage per app for a day or a week, as a table, JSON or CSV."""
+        """Week-over-week totals and active time per category."""
         context: AppContext = ctx.obj
-        if day and week:
-            raise InputError("--day and --week exclude each other", hint="give one of them")
+        if not 2 <= weeks <= 520:
+            raise InputError(f"--weeks {weeks} is out of range", hint="give 2 to 520 weeks")
         zone = zone_of(context.settings)
-        when = parse_date(on, "--date") or report_day(
-            SystemClock().now(), zone, context.settings.reports
-        )
-        maker = day_period if day else week_period
-        _render(
-            context, maker(when, zone, context.settings.reports), _devices(context, device), fmt
-        )
+        settings = context.settings.reports
+        last = parse_date(on, "--date") or report_day(SystemClock().now(), zone, settings)
+        result = trends(context.store(), last, weeks, zone, _devices(context, device), settings)
+        if fmt is Format.json:
+            print_json(result.to_dict())
+        elif fmt is Format.csv:
+            trends_csv(result)
+        else:
+            trends_table(result)

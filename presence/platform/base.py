@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -114,5 +114,90 @@ class LockState(Protocol):
     name: str
 
     def locked(self) -> bool | None: ...
+
+    def close(self) -> None: ...
+
+
+# -- enforcement (issue 3: rules) -------------------------------------------------------------
+
+
+class Notifier(Protocol):
+    """Desktop notifications.
+
+    `notify()` shows one and returns its id (> 0); with `replaces_id` (an id it returned) the
+    earlier notification is updated in place where the mechanism can, e.g. a countdown.
+    `actions` are (key, label) buttons; a mechanism without buttons ignores them, and
+    `actions_supported` says so. Returns within 2 s. Raises BackendError when the mechanism
+    is gone. Called with the enforcer's lock held, from the sampler or the timer thread.
+
+    `on_action(callback)` registers `callback(notification_id, action_key)`, called from the
+    notifier's own listener thread when the user clicks a button.
+    """
+
+    name: str
+    actions_supported: bool
+
+    def notify(
+        self,
+        summary: str,
+        body: str,
+        *,
+        replaces_id: int = 0,
+        actions: Sequence[tuple[str, str]] = (),
+    ) -> int: ...
+
+    def on_action(self, callback: Callable[[int, str], None]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class ScreenLocker(Protocol):
+    """Locks the session's screen. `lock()` returns whether the lock was confirmed (the
+    desktop reports it locked), within a few seconds; False (after logging why) when no way
+    worked or none could be confirmed. Enforcer's lock held; any thread."""
+
+    name: str
+
+    def lock(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AppWindow:
+    """One application window as an AppController lists it. `app` is the WM_CLASS class
+    (what the sampler records), `instance` the WM_CLASS instance; `pid` None when unknown."""
+
+    window: int
+    app: str
+    instance: str | None
+    pid: int | None
+    title: str | None = None
+
+
+class AppController(Protocol):
+    """Closes, terminates, pauses and resumes applications.
+
+    `windows()` lists application windows (never the caller's own process or its ancestors).
+    `close_window()` asks politely and returns at once. `terminate(pid)` ends the process
+    tree (SIGTERM, then SIGKILL for what outlives a short wait). `pause(pid)` stops the tree
+    (SIGSTOP) and returns the pids stopped; `resume(pids)` continues them (SIGCONT).
+    `alive(pid)`: whether the process still runs. Process errors (gone, not ours) are
+    swallowed; BackendError when the display connection is gone. Enforcer's lock held.
+    """
+
+    name: str
+
+    def windows(self) -> list[AppWindow]: ...
+
+    def close_window(self, window: AppWindow) -> None: ...
+
+    def terminate(self, pid: int) -> None: ...
+
+    def pause(self, pid: int) -> list[int]: ...
+
+    def resume(self, pids: Sequence[int]) -> None: ...
+
+    def alive(self, pid: int) -> bool: ...
 
     def close(self) -> None: ...

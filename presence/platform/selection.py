@@ -29,6 +29,13 @@ CANDIDATES: dict[str, list[tuple[str, str]]] = {
         ("logind", "presence.platform.logind_lock:LogindLockState"),
         ("screensaver", "presence.platform.screensaver_lock:ScreenSaverLockState"),
     ],
+    "notify": [
+        ("dbus", "presence.platform.dbus_notify:DBusNotifier"),
+        ("plyer", "presence.platform.plyer_notify:PlyerNotifier"),
+        ("log", "presence.platform.log_notify:LogNotifier"),
+    ],
+    "locker": [("session", "presence.platform.screen_lock:SessionScreenLocker")],
+    "apps": [("x11", "presence.platform.app_control:X11AppController")],
 }
 
 CAPABILITY_PURPOSE = {
@@ -36,6 +43,9 @@ CAPABILITY_PURPOSE = {
     "idle": "seconds since the last input",
     "input": "counts of key presses, clicks, scrolls and pointer moves",
     "lock": "whether the screen is locked",
+    "notify": "notifications (rule warnings and nudges)",
+    "locker": "locking the screen (the lock action)",
+    "apps": "closing and pausing apps (the close-apps and pause-apps actions)",
 }
 
 AUTO = "auto"

@@ -3,6 +3,16 @@
 SQLAlchemy and Alembic are imported here and nowhere else.
 """
 
+from presence.store.rules import EnforcementEvent, RuleStore, StoredRule
 from presence.store.tracking import Device, Pause, Run, Store, Usage
 
-__all__ = ["Device", "Pause", "Run", "Store", "Usage"]
+__all__ = [
+    "Device",
+    "EnforcementEvent",
+    "Pause",
+    "RuleStore",
+    "Run",
+    "Store",
+    "StoredRule",
+    "Usage",
+]

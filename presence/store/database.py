@@ -137,7 +137,8 @@ def storage_error(exc: DBAPIError, engine: Engine) -> StorageError:
     if "file is not a database" in text or "malformed" in text:
         return StorageError(
             f"the database {where} is damaged: {text}",
-            hint="move it aside (keep it for recovery) and restart presence",
+            hint="stop presence, then run `presence data repair`: it backs up the damaged file "
+            "and recovers what can still be read (`presence data check` lists the problems)",
         )
     if "readonly" in text or "read-only" in text:
         return StorageError(f"the database {where} is read-only", hint="check file permissions")

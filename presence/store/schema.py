@@ -123,15 +123,18 @@ enforcement_log = Table(
     Index("ix_enforcement_log_rule_occurrence", "rule_name", "occurrence_start"),
 )
 
-# Categories for reports: a regular expression over app and/or title. The most specific match
-# wins (see presence.categories). Built-in defaults are seeded with builtin=1.
+# Categories for reports: the user's rules; built-in defaults live in presence.categories. A
+# rule is a regular expression over the app, the title, or both (both must match). The most
+# specific match wins (see presence.categories). `replaces_builtin` = 1 turns off the built-in
+# rules of the same name (override by name).
 categories = Table(
     "categories",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(64), nullable=False),
-    Column("pattern", Text, nullable=False),
-    Column("field", String(8), nullable=False),  # app|title|any
-    Column("builtin", Integer, nullable=False, default=0),
+    Column("app_pattern", Text, nullable=True),
+    Column("title_pattern", Text, nullable=True),
+    Column("replaces_builtin", Integer, nullable=False, default=0),
     Column("created", Float, nullable=False),
+    Index("ix_categories_name", "name"),
 )

@@ -21,6 +21,8 @@ PACKAGE_OF = {
     "dunst": "dunst",
     "notify-send": "libnotify-bin",
     "systemd-analyze": "systemd",
+    "chromium": "chromium",
+    "desktop-file-validate": "desktop-file-utils",
 }
 
 

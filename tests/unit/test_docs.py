@@ -19,8 +19,18 @@ def test_cli_reference_is_current(tmp_path: Path) -> None:
     out = tmp_path / "cli.md"
     typer = Path(sys.executable).with_name("typer")
     subprocess.run(
-        [str(typer), "presence.cli", "utils", "docs", "--name", "presence",
-         "--title", "CLI reference", "--output", str(out)],
+        [
+            str(typer),
+            "presence.cli",
+            "utils",
+            "docs",
+            "--name",
+            "presence",
+            "--title",
+            "CLI reference",
+            "--output",
+            str(out),
+        ],
         check=True,
         capture_output=True,
         timeout=120,

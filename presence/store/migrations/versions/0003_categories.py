@@ -21,11 +21,12 @@ def upgrade() -> None:
         "categories",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("name", sa.String(64), nullable=False),
-        sa.Column("pattern", sa.Text, nullable=False),
-        sa.Column("field", sa.String(8), nullable=False),
-        sa.Column("builtin", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("app_pattern", sa.Text, nullable=True),
+        sa.Column("title_pattern", sa.Text, nullable=True),
+        sa.Column("replaces_builtin", sa.Integer, nullable=False, server_default="0"),
         sa.Column("created", sa.Float, nullable=False),
     )
+    op.create_index("ix_categories_name", "categories", ["name"])
 
 
 def downgrade() -> None:

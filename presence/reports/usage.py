@@ -1,78 +1,38 @@
-"""Usage reports: what the screen was used for in a local day or week, from the store.
+"""Seconds per state and per app in a period: the core of every report.
 
-Days start at `reports.day_start` and weeks at `reports.week_start`, in the user's zone, so a
-DST day is 23 or 25 hours long and its totals are still right (bounds are computed in local
-time and converted to UTC; spans are stored in UTC and clipped to the bounds in SQL).
+Spans are stored in UTC and clipped to the period's bounds in SQL (store.Store.usage).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime
 from typing import Any
 
-from presence.config import ReportSettings
+from presence.errors import InputError
 from presence.model import SpanState
+from presence.reports.periods import Period
 from presence.store import Store
 
 NO_WINDOW = "(no window)"
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-@dataclass(frozen=True, slots=True)
-class Period:
-    """[start, end) as aware UTC instants, cut in `zone`.
+def device_names(store: Store, option: str | None, this_device: str) -> list[str]:
+    """The devices a report covers: `all`, a named one, or (None) this device.
 
-    UTC on purpose: subtracting two datetimes that share one ZoneInfo gives wall-clock time,
-    which is wrong by an hour across a DST change.
+    Raises InputError when a named device never recorded into this database.
     """
-
-    start: datetime
-    end: datetime
-    label: str
-    zone: tzinfo
-
-    @property
-    def hours(self) -> float:
-        return (self.end - self.start).total_seconds() / 3600
-
-    def local(self, when: datetime) -> datetime:
-        return when.astimezone(self.zone)
-
-
-def _day_start(settings: ReportSettings) -> time:
-    hours, minutes = settings.day_start.split(":")
-    return time(int(hours), int(minutes))
-
-
-def _at(day: date, clock_time: time, zone: tzinfo) -> datetime:
-    # fold=0: on an autumn day whose start time repeats, the day starts at the first one.
-    return datetime.combine(day, clock_time, tzinfo=zone).astimezone(UTC)
-
-
-def report_day(now: datetime, zone: tzinfo, settings: ReportSettings) -> date:
-    """The date whose report day contains `now` (before day_start it is still yesterday)."""
-    local = now.astimezone(zone)
-    start = _day_start(settings)
-    return local.date() - timedelta(days=1) if local.time() < start else local.date()
-
-
-def day_period(day: date, zone: tzinfo, settings: ReportSettings) -> Period:
-    start = _day_start(settings)
-    begin, end = _at(day, start, zone), _at(day + timedelta(days=1), start, zone)
-    return Period(begin, end, day.isoformat(), zone)
-
-
-def week_period(day: date, zone: tzinfo, settings: ReportSettings) -> Period:
-    first = WEEKDAYS.index(settings.week_start)
-    monday_based = (day.weekday() - first) % 7
-    week_first = day - timedelta(days=monday_based)
-    start = _day_start(settings)
-    begin = _at(week_first, start, zone)
-    end = _at(week_first + timedelta(days=7), start, zone)
-    iso = week_first.isocalendar()
-    label = f"week of {week_first.isoformat()} ({iso.year}-W{iso.week:02d})"
-    return Period(begin, end, label, zone)
+    if option == "all":
+        return [d.name for d in store.devices()]
+    if option is None:
+        return [this_device]
+    if store.find_device(option) is None:
+        known = ", ".join(d.name for d in store.devices()) or "none yet"
+        raise InputError(
+            f"--device {option!r}: no such device in this database (known: {known})",
+            hint="give one of those names, or `--device all`",
+        )
+    return [option]
 
 
 @dataclass(slots=True)

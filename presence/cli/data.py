@@ -1,0 +1,117 @@
+"""`presence data check|repair`: is the database sound, and rebuilding it when it is not."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from presence.cli.context import AppContext
+from presence.clock import SystemClock
+from presence.config import database_url
+from presence.errors import AlreadyRunningError, StorageError
+from presence.session_lock import SessionLock
+from presence.store.maintenance import CheckReport, RepairReport, check, repair
+
+app = typer.Typer(help="Check the database, and repair a damaged one.", no_args_is_help=True)
+
+REPAIR_HINT = (
+    "stop presence (`systemctl --user stop presence`), then run `presence data repair`: "
+    "it backs up the damaged file first"
+)
+
+
+def _rows(count: int) -> str:
+    return f"{count} row{'s' * (count != 1)}"
+
+
+def _print_check(report: CheckReport) -> None:
+    typer.echo(f"{report.database}: {'ok' if report.ok else 'damaged'}")
+    for problem in report.problems:
+        typer.echo(f"  - {problem}")
+    for note in report.notes:
+        typer.echo(f"  {note}")
+
+
+def _fail(report: CheckReport) -> StorageError:
+    count = len(report.problems)
+    return StorageError(
+        f"{report.database} failed its check ({count} problem{'s' * (count != 1)})",
+        hint=REPAIR_HINT if report.repairable else "see the problems above",
+    )
+
+
+@app.command("check")
+def check_command(ctx: typer.Context) -> None:
+    """Check the database: exit 0 when sound, 4 listing the problems otherwise.
+
+    SQLite: the file header, PRAGMA integrity_check and the schema revision. PostgreSQL: the
+    connection and the schema revision. Nothing is written.
+    """
+    context: AppContext = ctx.obj
+    report = check(database_url(context.settings, context.paths))
+    _print_check(report)
+    if not report.ok:
+        raise _fail(report)
+
+
+def _print_repair(report: RepairReport) -> None:
+    typer.echo(f"Backed up the damaged files: {', '.join(map(str, report.backup))}")
+    how = report.method + (f"; header {report.header}" if report.header else "")
+    typer.echo(f"Rebuilt {report.before.database} ({how}):")
+    for table in report.tables:
+        if table.error:
+            typer.echo(f"  {table.table}: nothing recovered ({table.error})")
+            continue
+        if not (table.recovered or table.lost or table.tail_unreadable):
+            continue
+        line = f"  {table.table}: {_rows(table.recovered)} recovered, {table.lost} lost"
+        if table.tail_unreadable:
+            line += ", and any after the last one recovered"
+        if table.adjusted:
+            line += f" ({table.adjusted} kept with a lost reference mended)"
+        typer.echo(line)
+    typer.echo("Start recording again: `systemctl --user start presence` (or `presence run`).")
+
+
+@app.command("repair")
+def repair_command(
+    ctx: typer.Context,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild even when the check finds nothing wrong.")
+    ] = False,
+) -> None:
+    """Rebuild a damaged SQLite database from what can still be read.
+
+    Refused while the daemon runs. The damaged file (and its -wal/-shm) is first copied to
+    presence.db.broken-<date>-<time> beside it; then every readable row goes into a new
+    database, which replaces the old one. Prints the rows recovered and lost per table.
+    """
+    context: AppContext = ctx.obj
+    url = database_url(context.settings, context.paths)
+    lock = SessionLock(context.paths.lock_file)
+    holder = lock.holder()
+    if holder is not None:
+        raise AlreadyRunningError(
+            f"the presence daemon (pid {holder}) is using the database: not repairing it",
+            hint=f"stop it first (`systemctl --user stop presence`, or `kill {holder}`), "
+            "then run `presence data repair` again",
+        )
+    lock.acquire()  # a daemon (re)started meanwhile must not write into the file being rebuilt
+    try:
+        report = repair(
+            url,
+            device_name=context.settings.device.name,
+            stamp=SystemClock().now().astimezone(),
+            force=force,
+        )
+    finally:
+        lock.release()
+    if not report.rebuilt:
+        _print_check(report.before)
+        typer.echo("Nothing to repair (use --force to rebuild anyway).")
+        return
+    _print_repair(report)
+    if report.after is not None and not report.after.ok:
+        _print_check(report.after)
+        raise _fail(report.after)

@@ -1,0 +1,397 @@
+"""`presence rules add|list|show|edit|remove|enable|disable|export|import|next`."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from presence.cli.context import AppContext
+from presence.cli.render import console, print_json
+from presence.clock import SystemClock
+from presence.config import zone_of
+from presence.duration import format_duration
+from presence.errors import InputError
+from presence.rules import manage
+from presence.rules.manage import Outcome, RuleView
+from presence.rules.model import Rule, RuleKind, format_days, format_time, parse_kind, parse_rule
+from presence.rules.schedule import Occurrence
+from presence.store import RuleStore
+
+app = typer.Typer(
+    help="Rules the daemon enforces: tech-free windows, device-free schedules, focus time, "
+    "daily limits and breaks. Loosening a rule waits for rules.cooldown; tightening is "
+    "immediate.",
+    no_args_is_help=True,
+)
+
+Days = Annotated[
+    str | None, typer.Option("--days", help="daily, weekdays, weekends, or mon,tue,... (mon-fri).")
+]
+On = Annotated[str | None, typer.Option("--on", help="A one-off date (YYYY-MM-DD) instead.")]
+Start = Annotated[str | None, typer.Option("--start", help="Local start time, HH:MM[:SS].")]
+End = Annotated[
+    str | None, typer.Option("--end", help="Local end time; before the start: the next day.")
+]
+Devices = Annotated[
+    str | None,
+    typer.Option(
+        "--device", help="Device names, comma-separated (default: all; device-free: this one)."
+    ),
+]
+Apps = Annotated[
+    str | None, typer.Option("--apps", help="Apps the action targets, comma-separated.")
+]
+Categories = Annotated[
+    str | None, typer.Option("--categories", help="Categories the action targets (focus, limit).")
+]
+Allow = Annotated[str | None, typer.Option("--allow", help="Apps the action spares.")]
+ActionOpt = Annotated[
+    str | None, typer.Option("--action", help="nudge (default), lock, close-apps or pause-apps.")
+]
+Warn = Annotated[
+    str | None, typer.Option("--warn", help="Warning lead times, e.g. 10m,1m (default), or none.")
+]
+Grace = Annotated[
+    str | None, typer.Option("--grace", help="Time from the start to the action (default 60s).")
+]
+Strict = Annotated[
+    bool | None, typer.Option("--strict/--no-strict", help="No snoozes and no overrides.")
+]
+PerDay = Annotated[str | None, typer.Option("--per-day", help="Limit: active time a day, e.g. 2h.")]
+After = Annotated[
+    str | None, typer.Option("--after", help="Break: after this much continuous use, e.g. 50m.")
+]
+Name = Annotated[str, typer.Argument(help="The rule's name.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _context(ctx: typer.Context) -> tuple[AppContext, RuleStore, datetime, tzinfo]:
+    context: AppContext = ctx.obj
+    return context, RuleStore(context.store()), SystemClock().now(), zone_of(context.settings)
+
+
+def _fields(**options: Any) -> dict[str, Any]:
+    """The options given, as rule fields (`--device` is the `devices` field)."""
+    fields = {k: v for k, v in options.items() if v is not None}
+    if "devices" in fields:
+        fields["devices"] = fields["devices"].split(",")
+    return fields
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+def describe_when(rule: Rule, zone: tzinfo) -> str:
+    """When a rule applies, in words."""
+    if rule.at is not None and rule.until is not None:
+        fmt = "%Y-%m-%d %H:%M"
+        start, end = rule.at.astimezone(zone), rule.until.astimezone(zone)
+        return f"{start.strftime(fmt)} to {end.strftime(fmt)}"
+    if rule.kind is RuleKind.LIMIT:
+        return f"{format_duration(rule.per_day or 0)} a day"
+    if rule.kind is RuleKind.BREAK:
+        return f"after {format_duration(rule.after or 0)} of use"
+    when = f"on {rule.on.isoformat()}" if rule.on else format_days(rule.days)
+    if rule.start is not None and rule.end is not None:
+        when += f" {format_time(rule.start)}-{format_time(rule.end)}"
+    return when
+
+
+def describe_action(rule: Rule) -> str:
+    targets = ",".join([*rule.apps, *(f"[{c}]" for c in rule.categories)])
+    text = rule.action.value + (f" {targets}" if targets else "")
+    if rule.allow:
+        text += f" (allow {','.join(rule.allow)})"
+    return text + (" strict" if rule.strict else "")
+
+
+def _local(when: datetime, zone: tzinfo) -> str:
+    return when.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
+
+
+def _state(item: RuleView, zone: tzinfo) -> str:
+    state = "enabled" if item.rule.enabled else "disabled"
+    if item.stored.pending_at is not None:
+        state += f"; change at {_local(item.stored.pending_at, zone)}"
+    return state
+
+
+def _say(outcome: Outcome, zone: tzinfo, cooldown: float) -> None:
+    out = console()
+    if outcome.verb == "unchanged":
+        out.print(f"Rule {outcome.name!r} is unchanged (any pending change was dropped).")
+    elif outcome.change.immediate:
+        out.print(f"Rule {outcome.name!r} {outcome.verb}; in force now.")
+    else:
+        out.print(
+            f"Rule {outcome.name!r} {outcome.verb} at {_local(outcome.change.effective, zone)}: "
+            f"this loosens it ({', '.join(outcome.change.reasons)}), which waits "
+            f"rules.cooldown ({format_duration(cooldown)}). Until then the rule stays as it is."
+        )
+
+
+def _item_dict(item: RuleView, zone: tzinfo) -> dict[str, Any]:
+    return {
+        "name": item.rule.name,
+        "kind": item.rule.kind.value,
+        "enabled": item.rule.enabled,
+        **item.rule.fields(),
+        "pending": None
+        if item.stored.pending_at is None
+        else {
+            "at": item.stored.pending_at.isoformat(),
+            "remove": item.stored.pending_delete,
+            "fields": None if item.pending is None else item.pending.fields(),
+            "loosening": list(item.pending_reasons),
+        },
+    }
+
+
+def _occurrence_row(rule: Rule, occ: Occurrence, zone: tzinfo) -> list[str]:
+    end = occ.end
+    length = "" if end is None else format_duration((end - occ.start).total_seconds())
+    offsets = (
+        {occ.start.astimezone(zone).utcoffset(), end.astimezone(zone).utcoffset()} if end else set()
+    )
+    note = " (clock change)" if len(offsets) > 1 else ""
+    return [
+        rule.name,
+        rule.kind.value,
+        _local(occ.start, zone),
+        "" if end is None else _local(end, zone),
+        length + note,
+    ]
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+@app.command("add")
+def add_command(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Argument(help="tech-free, device-free, focus, limit or break.")],
+    name: Name,
+    days: Days = None,
+    on: On = None,
+    start: Start = None,
+    end: End = None,
+    device: Devices = None,
+    apps: Apps = None,
+    categories: Categories = None,
+    allow: Allow = None,
+    action: ActionOpt = None,
+    warn: Warn = None,
+    grace: Grace = None,
+    strict: Strict = None,
+    per_day: PerDay = None,
+    after: After = None,
+) -> None:
+    """Add a rule. It is in force at once (on every device sharing the database)."""
+    context, store, now, zone = _context(ctx)
+    rule_kind = parse_kind(kind)
+    if rule_kind is RuleKind.DEVICE_FREE and device is None:
+        device = context.settings.device.name  # device-free: this device unless told
+    fields = _fields(
+        days=days, on=on, start=start, end=end, devices=device, apps=apps,
+        categories=categories, allow=allow, action=action, warn=warn, grace=grace,
+        strict=strict, per_day=per_day, after=after,
+    )  # fmt: skip
+    rule = parse_rule(name, rule_kind, fields)
+    _say(manage.add_rule(store, rule, now), zone, context.settings.rules.cooldown)
+    coming = manage.next_occurrences(store, zone, now, context.settings.device.name, count=50)
+    first = next((occ for r, occ in coming if r.name == rule.name), None)
+    if first is not None:
+        console().print(f"next: {_local(first.start, zone)}")
+
+
+@app.command("edit")
+def edit_command(
+    ctx: typer.Context,
+    name: Name,
+    days: Days = None,
+    on: On = None,
+    start: Start = None,
+    end: End = None,
+    device: Devices = None,
+    apps: Apps = None,
+    categories: Categories = None,
+    allow: Allow = None,
+    action: ActionOpt = None,
+    warn: Warn = None,
+    grace: Grace = None,
+    strict: Strict = None,
+    per_day: PerDay = None,
+    after: After = None,
+) -> None:
+    """Change the given fields of a rule. A change that loosens it waits for rules.cooldown."""
+    context, store, now, zone = _context(ctx)
+    changes = _fields(
+        days=days, on=on, start=start, end=end, devices=device, apps=apps,
+        categories=categories, allow=allow, action=action, warn=warn, grace=grace,
+        strict=strict, per_day=per_day, after=after,
+    )  # fmt: skip
+    if not changes:
+        raise InputError("nothing to change", hint="give the options to change, e.g. --end 23:00")
+    cooldown = context.settings.rules.cooldown
+    _say(manage.edit_rule(store, name, changes, now, cooldown), zone, cooldown)
+
+
+@app.command("list")
+def list_command(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """Every rule, with its state and any change waiting for the cooldown."""
+    _, store, now, zone = _context(ctx)
+    items = manage.list_rules(store, now)
+    if as_json:
+        print_json([_item_dict(i, zone) for i in items])
+        return
+    if not items:
+        console().print("No rules yet: `presence rules add --help` shows how to add one.")
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("name", "kind", "when", "action", "devices", "state"):
+        table.add_column(column)
+    for item in items:
+        rule = item.rule
+        table.add_row(
+            rule.name,
+            rule.kind.value,
+            describe_when(rule, zone),
+            describe_action(rule),
+            ",".join(rule.devices) if rule.devices else "all",
+            _state(item, zone),
+        )
+    console().print(table)
+
+
+@app.command("show")
+def show_command(ctx: typer.Context, name: Name, as_json: AsJson = False) -> None:
+    """One rule in full, its pending change and its next occurrences."""
+    context, store, now, zone = _context(ctx)
+    item = manage.show_rule(store, name, now)
+    if as_json:
+        print_json(_item_dict(item, zone))
+        return
+    out = console()
+    out.print(f"[bold]{item.rule.name}[/bold] ({item.rule.kind.value}, {_state(item, zone)})")
+    for key, value in item.rule.fields().items():
+        out.print(f"  {key}: {', '.join(value) if isinstance(value, list) else value}")
+    if item.stored.pending_at is not None:
+        what = "removal" if item.stored.pending_delete else "change"
+        out.print(
+            f"pending {what} at {_local(item.stored.pending_at, zone)} "
+            f"(loosens: {', '.join(item.pending_reasons) or '-'})"
+        )
+        if item.pending is not None:
+            for key, value in item.pending.fields().items():
+                if item.rule.fields().get(key) != value:
+                    out.print(f"  {key} -> {value}")
+    coming = manage.next_occurrences(store, zone, now, context.settings.device.name, count=200)
+    mine = [occ for r, occ in coming if r.name == name][:5]
+    for occ in mine:
+        out.print(
+            f"next: {_local(occ.start, zone)}" + (f" to {_local(occ.end, zone)}" if occ.end else "")
+        )
+
+
+@app.command("remove")
+def remove_command(ctx: typer.Context, name: Name) -> None:
+    """Remove a rule (after rules.cooldown: removing loosens)."""
+    context, store, now, zone = _context(ctx)
+    cooldown = context.settings.rules.cooldown
+    _say(manage.remove_rule(store, name, now, cooldown), zone, cooldown)
+
+
+@app.command("enable")
+def enable_command(ctx: typer.Context, name: Name) -> None:
+    """Enable a rule (at once)."""
+    context, store, now, zone = _context(ctx)
+    cooldown = context.settings.rules.cooldown
+    _say(manage.set_enabled(store, name, True, now, cooldown), zone, cooldown)
+
+
+@app.command("disable")
+def disable_command(ctx: typer.Context, name: Name) -> None:
+    """Disable a rule (after rules.cooldown: disabling loosens)."""
+    context, store, now, zone = _context(ctx)
+    cooldown = context.settings.rules.cooldown
+    _say(manage.set_enabled(store, name, False, now, cooldown), zone, cooldown)
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+    ] = None,
+) -> None:
+    """Print the rules as TOML (what `presence rules import` reads)."""
+    _, store, now, _ = _context(ctx)
+    text = manage.export_rules(store, now)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, output)  # atomic: an interrupted export never leaves half a file
+    console().print(f"Rules written to {output}.")
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A TOML file of [[rules]] tables.")],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Also remove the rules the file does not list.")
+    ] = False,
+) -> None:
+    """Add and change rules from a TOML file. Nothing changes if any rule in it is invalid."""
+    context, store, now, zone = _context(ctx)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {file}: {exc}", hint="give a readable UTF-8 file") from None
+    rules = manage.parse_rules_file(text, str(file))
+    cooldown = context.settings.rules.cooldown
+    for outcome in manage.import_rules(store, rules, now, cooldown, replace_all=replace):
+        _say(outcome, zone, cooldown)
+
+
+@app.command("next")
+def next_command(
+    ctx: typer.Context,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, help="How many.")] = 10,
+    days: Annotated[int, typer.Option("--days", min=1, max=400, help="How far ahead.")] = 14,
+    as_json: AsJson = False,
+) -> None:
+    """The coming occurrences of this device's scheduled rules, soonest first."""
+    context, store, now, zone = _context(ctx)
+    found = manage.next_occurrences(
+        store, zone, now, context.settings.device.name, count=count, within=timedelta(days=days)
+    )
+    if as_json:
+        print_json(
+            [
+                {
+                    "rule": r.name,
+                    "kind": r.kind.value,
+                    "start": o.start.astimezone(zone).isoformat(),
+                    "end": None if o.end is None else o.end.astimezone(zone).isoformat(),
+                }
+                for r, o in found
+            ]
+        )
+        return
+    if not found:
+        console().print(f"Nothing scheduled in the next {days} days on this device.")
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("rule", "kind", "starts", "ends", "length"):
+        table.add_column(column)
+    for rule, occ in found:
+        table.add_row(*_occurrence_row(rule, occ, zone))
+    console().print(table)

@@ -1,0 +1,145 @@
+"""Active time as the rules count it: a limit's allowance used today, and the minutes used
+inside an occurrence (its outcome). Stored spans come from the database; the open span, which
+the database holds only up to its last flush, comes from the daemon's memory.
+
+Thread contract: the enforcer's lock is held for every call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, time, tzinfo
+
+from presence.errors import PresenceError
+from presence.model import Span, SpanState
+from presence.rules.model import Rule, RuleKind
+from presence.rules.schedule import day_window
+from presence.store import RuleStore
+
+log = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 60.0
+"""Stored usage is read again at least this often (and whenever a span closes)."""
+
+KEPT_TOLERANCE = 60.0
+"""Seconds of use past the grace period that still count as keeping a rule: a glance at the
+clock is not breaking a tech-free evening."""
+
+Categorize = Callable[[str | None, str | None], str | None]
+
+
+def counted(rule: Rule, app: str | None, category: str | None) -> bool:
+    """Whether active time in `app` counts against `rule`: any app but the allowed ones for
+    rules about the screen as a whole, the targeted apps for focus and limit rules."""
+    if rule.kind in (RuleKind.FOCUS, RuleKind.LIMIT):
+        return rule.targets(app, [category] if category else [])
+    return app is None or app.lower() not in {a.lower() for a in rule.allow}
+
+
+def kept(rule: Rule, used_seconds: float, occurrence_seconds: float) -> bool:
+    """The outcome of an occurrence: kept when the use inside it stayed within the grace
+    period (limits: within the allowance; breaks: taken within the grace period)."""
+    if rule.kind is RuleKind.LIMIT:
+        return used_seconds <= (rule.per_day or 0.0) + KEPT_TOLERANCE
+    if rule.kind is RuleKind.BREAK:
+        return occurrence_seconds <= rule.grace + KEPT_TOLERANCE
+    return used_seconds <= rule.grace + KEPT_TOLERANCE
+
+
+class UsageMeter:
+    """Measures active time per app for the rules of one device."""
+
+    def __init__(
+        self,
+        store: RuleStore,
+        device_id: int,
+        zone: tzinfo,
+        day_start: time,
+        categorize: Categorize,
+    ) -> None:
+        self._store = store
+        self._device_id = device_id
+        self._zone = zone
+        self._day_start = day_start
+        self._categorize = categorize
+        self._open: Span | None = None
+        # device set -> (day start, open span uid, monotonic read time, seconds per app)
+        self._cache: dict[
+            tuple[int, ...] | None, tuple[datetime, str | None, float, dict[str | None, float]]
+        ] = {}
+
+    def set_open(self, span: Span | None) -> None:
+        """The daemon's open span this tick (a copy is not needed: only read under the lock)."""
+        self._open = span
+
+    def _devices(self, rule: Rule) -> tuple[int, ...] | None:
+        if rule.devices is None:
+            return None
+        return tuple(sorted(self._store.device_ids(rule.devices)))
+
+    def _with_open(
+        self, by_app: dict[str | None, float], start: datetime, end: datetime, mine: bool
+    ) -> dict[str | None, float]:
+        span = self._open
+        if not mine or span is None or span.state is not SpanState.ACTIVE:
+            return by_app
+        lo, hi = max(span.start, start), min(span.end, end)
+        if hi <= lo:
+            return by_app
+        total = dict(by_app)
+        total[span.app] = total.get(span.app, 0.0) + (hi - lo).total_seconds()
+        return total
+
+    def _includes_me(self, devices: tuple[int, ...] | None) -> bool:
+        return devices is None or self._device_id in devices
+
+    def limits(self, rules: Iterable[Rule], now: datetime, mono: float) -> dict[str, float]:
+        """Seconds each limit rule's targets were used today (rule name -> seconds).
+        Rules whose usage cannot be read this time are left out."""
+        out: dict[str, float] = {}
+        day, _ = day_window(now, self._zone, self._day_start)
+        uid = self._open.uid if self._open is not None else None
+        for rule in rules:
+            if rule.kind is not RuleKind.LIMIT or not rule.enabled:
+                continue
+            try:
+                devices = self._devices(rule)
+                cached = self._cache.get(devices)
+                if (
+                    cached is None
+                    or cached[0] != day
+                    or cached[1] != uid
+                    or mono - cached[2] >= REFRESH_SECONDS
+                ):
+                    ids = None if devices is None else list(devices)
+                    stored = self._store.active_seconds_by_app(day, now, ids, exclude_uid=uid)
+                    cached = (day, uid, mono, stored)
+                    self._cache[devices] = cached
+            except PresenceError as exc:
+                log.debug("cannot read today's use for %s: %s", rule.name, exc.message)
+                continue
+            by_app = self._with_open(cached[3], day, now, self._includes_me(devices))
+            out[rule.name] = sum(
+                seconds
+                for app, seconds in by_app.items()
+                if counted(rule, app, self._categorize(app, None))
+            )
+        return out
+
+    def used(self, rule: Rule, start: datetime, end: datetime) -> float:
+        """Active seconds inside [start, end) that count against `rule`. Raises StorageError.
+
+        Limits count on every device they apply to; the other rules on this device, whose
+        daemon logs their outcome.
+        """
+        devices = self._devices(rule) if rule.kind is RuleKind.LIMIT else (self._device_id,)
+        uid = self._open.uid if self._open is not None else None
+        ids = None if devices is None else list(devices)
+        stored = self._store.active_seconds_by_app(start, end, ids, exclude_uid=uid)
+        by_app = self._with_open(stored, start, end, self._includes_me(devices))
+        return sum(
+            seconds
+            for app, seconds in by_app.items()
+            if counted(rule, app, self._categorize(app, None))
+        )

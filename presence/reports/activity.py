@@ -1,0 +1,189 @@
+"""One ordered pass over a period's spans: per-day totals, the hour-of-day by day-of-week heat
+map, sessions, app switches, and the seconds per app, title and state. Rows are streamed from
+the store; only the period's buckets (one per local hour) and one sum per distinct (app,
+title, state) are kept, so memory does not grow with the number of spans.
+
+Sessions: a session is a stretch of active use; it ends when the user is away (idle, locked,
+or nothing recorded) for at least `session_break` (default 5 minutes) before the next active
+time. Its length runs from its first active second to its last, short breaks included.
+Across devices, active time is merged: working on the laptop while the desktop idles is one
+session. App switches: consecutive active spans on one device whose app differs,
+inside one session.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from presence.config import ReportSettings
+from presence.reports.periods import WEEKDAYS, Period, day_edges, hour_edges
+from presence.store.reporting import SpanRow, TitleUsage
+
+STATES = ("active", "idle", "locked")
+
+
+@dataclass(slots=True)
+class DayUsage:
+    """One report day: its bounds and seconds per state (spans clipped to the day)."""
+
+    day: date
+    start: datetime
+    end: datetime
+    active_seconds: float = 0.0
+    idle_seconds: float = 0.0
+    locked_seconds: float = 0.0
+
+    @property
+    def hours(self) -> float:
+        return (self.end - self.start).total_seconds() / 3600
+
+    def to_dict(self, period: Period) -> dict[str, Any]:
+        return {
+            "date": self.day.isoformat(),
+            "weekday": WEEKDAYS[self.day.weekday()],
+            "start": period.local(self.start).isoformat(),
+            "end": period.local(self.end).isoformat(),
+            "hours": round(self.hours, 3),
+            "active_seconds": round(self.active_seconds, 3),
+            "idle_seconds": round(self.idle_seconds, 3),
+            "locked_seconds": round(self.locked_seconds, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    start: datetime
+    end: datetime
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+
+@dataclass(slots=True)
+class Activity:
+    """What the ordered pass found. `heat[w][h]`: active seconds on weekday w (0 = Monday) in
+    local hour h, summed over the period; `hourly[h]`: the same over all weekdays."""
+
+    days: list[DayUsage]
+    heat: list[list[float]] = field(default_factory=lambda: [[0.0] * 24 for _ in range(7)])
+    sessions: int = 0
+    session_seconds: float = 0.0
+    longest: Session | None = None
+    switches: int = 0
+    active_seconds: float = 0.0
+    session_break: float = 300.0
+    # Seconds per (app, title, state), as store.reporting.ReportQueries.title_usage gives them:
+    # summed here, in the pass that reads every span anyway, rather than in a second query.
+    titles: list[TitleUsage] = field(default_factory=list)
+
+    @property
+    def hourly(self) -> list[float]:
+        return [sum(row[h] for row in self.heat) for h in range(24)]
+
+    @property
+    def switches_per_active_hour(self) -> float:
+        return self.switches / (self.active_seconds / 3600) if self.active_seconds >= 60 else 0.0
+
+
+def _spread(
+    edges: list[float], start: float, end: float, add: list[float], stride: int, offset: int
+) -> None:
+    """Add the parts of [start, end) that fall in each bucket [edges[i], edges[i+1]) to
+    add[i * stride + offset]. Spans are at most an hour, so this loops once or twice."""
+    i = bisect_right(edges, start) - 1
+    last = len(edges) - 1
+    while start < end and i < last:
+        cut = edges[i + 1]
+        cut = min(cut, end)
+        if i >= 0:
+            add[i * stride + offset] += cut - start
+        start = cut
+        i += 1
+
+
+def scan(
+    rows: Iterable[SpanRow], period: Period, settings: ReportSettings, session_break: float
+) -> Activity:
+    """Fold the spans `rows` (ordered by start) into an Activity for `period`."""
+    lo, hi = period.start.timestamp(), period.end.timestamp()
+    days = day_edges(period, settings)
+    day_at = [at for _, at in days]
+    per_day = [0.0] * (3 * (len(days) - 1))
+    hours, weekdays, clock = hour_edges(period)
+    per_hour = [0.0] * (len(hours) - 1)
+    state_index = {state: i for i, state in enumerate(STATES)}
+
+    sessions = 0
+    session_total = 0.0
+    longest = (0.0, 0.0)
+    open_start = open_end = -1.0
+    switches = 0
+    last_app: dict[int, str | None] = {}
+    active = 0.0
+    titles: dict[tuple[str | None, str | None, str], float] = {}
+
+    for row_start, row_end, device, app, title, state in rows:
+        start = lo if row_start < lo else row_start  # faster than max() in this hot loop
+        end = hi if row_end > hi else row_end
+        if end <= start:
+            continue
+        key = (app, title, state)
+        titles[key] = titles.get(key, 0.0) + (end - start)
+        index = state_index.get(state, 1)
+        _spread(day_at, start, end, per_day, 3, index)
+        if index:
+            continue
+        active += end - start
+        _spread(hours, start, end, per_hour, 1, 0)
+        if start - open_end >= session_break or open_end < 0:
+            if open_end >= 0:
+                session_total += open_end - open_start
+                if open_end - open_start > longest[1] - longest[0]:
+                    longest = (open_start, open_end)
+            sessions += 1
+            open_start, open_end = start, end
+            last_app.clear()
+        else:
+            open_end = max(open_end, end)
+            if device in last_app and last_app[device] != app:
+                switches += 1
+        last_app[device] = app
+    if open_end >= 0:
+        session_total += open_end - open_start
+        if open_end - open_start > longest[1] - longest[0]:
+            longest = (open_start, open_end)
+
+    result = Activity(
+        days=[
+            DayUsage(
+                day,
+                datetime.fromtimestamp(at, UTC),
+                datetime.fromtimestamp(days[i + 1][1], UTC),
+                per_day[3 * i],
+                per_day[3 * i + 1],
+                per_day[3 * i + 2],
+            )
+            for i, (day, at) in enumerate(days[:-1])
+        ],
+        sessions=sessions,
+        session_seconds=session_total,
+        switches=switches,
+        active_seconds=active,
+        session_break=session_break,
+        titles=[
+            TitleUsage(app, title, state, seconds)
+            for (app, title, state), seconds in titles.items()
+        ],
+    )
+    if longest[1] > longest[0]:
+        result.longest = Session(
+            datetime.fromtimestamp(longest[0], UTC), datetime.fromtimestamp(longest[1], UTC)
+        )
+    for seconds, weekday, hour in zip(per_hour, weekdays, clock, strict=False):
+        result.heat[weekday][hour] += seconds
+    return result

@@ -1,0 +1,445 @@
+"""Rule definitions and their validation: days, times, durations, actions, targets.
+
+A rule is stored (and exported to TOML) as a flat mapping of human-readable fields, the same
+words the CLI takes: `{"days": "weekdays", "start": "22:00", "end": "06:00", "action": "lock",
+"warn": ["10m", "1m"], ...}`. `parse_rule()` turns such a mapping into a `Rule` and is the one
+place rules are validated; every error is an `InputError` naming the field (as a CLI option,
+or as a key of the file being imported) and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from typing import Any
+
+from presence.duration import parse_duration
+from presence.errors import InputError
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_ALIASES = {name: i for i, name in enumerate(DAY_NAMES)} | {
+    full: i
+    for i, full in enumerate(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    )
+}
+DAILY = frozenset(range(7))
+WEEKDAYS = frozenset(range(5))
+WEEKENDS = frozenset({5, 6})
+DEFAULT_WARN = (600.0, 60.0)
+DEFAULT_GRACE = 60.0
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+class RuleKind(StrEnum):
+    TECH_FREE = "tech-free"  # no screens on the user's devices (all, or the named ones)
+    DEVICE_FREE = "device-free"  # this device (or the named ones) is not used at all
+    FOCUS = "focus"  # the targeted apps are off limits inside the window
+    LIMIT = "limit"  # at most so much active time per day in the targeted apps
+    BREAK = "break"  # a break after so much continuous active use
+
+
+class Action(StrEnum):
+    NUDGE = "nudge"  # a notification, repeated while the screen is used
+    PAUSE_APPS = "pause-apps"  # SIGSTOP the targeted apps; resumed at the end
+    CLOSE_APPS = "close-apps"  # close the targeted apps politely, then terminate them
+    LOCK = "lock"  # lock the screen, and again if it is unlocked and used
+
+    @property
+    def strength(self) -> int:
+        """Order used to tell a weaker action (a loosening change) from a stronger one."""
+        return list(Action).index(self)
+
+
+SCHEDULED = frozenset({RuleKind.TECH_FREE, RuleKind.DEVICE_FREE, RuleKind.FOCUS})
+"""Kinds whose occurrences are windows of local time (or an ad-hoc window)."""
+
+ON_FOCUS = frozenset({RuleKind.FOCUS, RuleKind.LIMIT})
+"""Kinds that act when a targeted app has focus; the others act on any use of the screen."""
+
+_COMMON = {"devices", "apps", "allow", "action", "warn", "grace", "strict", "enabled"}
+_WINDOW = {"days", "on", "start", "end"}
+ALLOWED_FIELDS: dict[RuleKind, frozenset[str]] = {
+    RuleKind.TECH_FREE: frozenset(_COMMON | _WINDOW),
+    RuleKind.DEVICE_FREE: frozenset(_COMMON | _WINDOW),
+    RuleKind.FOCUS: frozenset(_COMMON | _WINDOW | {"categories", "at", "until"}),
+    RuleKind.LIMIT: frozenset(_COMMON | {"categories", "per_day"}),
+    RuleKind.BREAK: frozenset(_COMMON | {"after"}),
+}
+
+Label = Callable[[str], str]
+"""How a field is named in an error: `--per-day` on the command line, `per_day` in a file."""
+
+
+def cli_label(key: str) -> str:
+    return "--device" if key == "devices" else "--" + key.replace("_", "-")
+
+
+def file_label(source: str, rule: str) -> Label:
+    return lambda key: f"{source}: rule {rule!r}: {key}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule, validated. Times are local wall-clock times; `at`/`until` are aware UTC.
+
+    `days` is a set of weekdays (Monday = 0), empty when `on` (a one-off date) or `at`/`until`
+    (an ad-hoc focus block) say when instead. `devices` None means every device.
+    """
+
+    name: str
+    kind: RuleKind
+    days: frozenset[int] = frozenset()
+    on: date | None = None
+    start: time | None = None
+    end: time | None = None
+    at: datetime | None = None
+    until: datetime | None = None
+    devices: tuple[str, ...] | None = None
+    apps: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    action: Action = Action.NUDGE
+    warn: tuple[float, ...] = DEFAULT_WARN
+    grace: float = DEFAULT_GRACE
+    strict: bool = False
+    per_day: float | None = None
+    after: float | None = None
+    enabled: bool = True
+
+    @property
+    def on_focus(self) -> bool:
+        return self.kind in ON_FOCUS
+
+    def applies_to(self, device: str) -> bool:
+        return self.devices is None or device.lower() in {d.lower() for d in self.devices}
+
+    def targets(self, app: str | None, categories: Iterable[str] = ()) -> bool:
+        """Whether the app (with its categories) is one the rule's action is aimed at.
+
+        Named apps and categories target those; without them every app but the allowed ones
+        is targeted. Names compare case-insensitively (`firefox` matches WM_CLASS `Firefox`).
+        """
+        if app is None:
+            return False
+        name = app.lower()
+        if name in {a.lower() for a in self.allow}:
+            return False
+        if not self.apps and not self.categories:
+            return True
+        cats = {c.lower() for c in categories}
+        return name in {a.lower() for a in self.apps} or bool(
+            cats & {c.lower() for c in self.categories}
+        )
+
+    def fields(self) -> dict[str, Any]:
+        """The rule as stored and exported: human-readable values, only the kind's fields."""
+        out: dict[str, Any] = {}
+        if self.at is not None and self.until is not None:
+            out["at"] = self.at.isoformat()
+            out["until"] = self.until.isoformat()
+        elif self.on is not None:
+            out["on"] = self.on.isoformat()
+        elif self.days:
+            out["days"] = format_days(self.days)
+        if self.start is not None and self.end is not None:
+            out["start"] = format_time(self.start)
+            out["end"] = format_time(self.end)
+        if self.per_day is not None:
+            out["per_day"] = format_seconds(self.per_day)
+        if self.after is not None:
+            out["after"] = format_seconds(self.after)
+        if self.devices is not None:
+            out["devices"] = list(self.devices)
+        for key in ("apps", "categories", "allow"):
+            value = getattr(self, key)
+            if value:
+                out[key] = list(value)
+        out["action"] = self.action.value
+        out["warn"] = [format_seconds(w) for w in self.warn]
+        out["grace"] = format_seconds(self.grace)
+        out["strict"] = self.strict
+        out["enabled"] = self.enabled
+        return out
+
+
+# -- parsing the pieces ----------------------------------------------------------------------
+
+
+def parse_name(text: str, label: str = "NAME") -> str:
+    if not NAME_PATTERN.fullmatch(text or ""):
+        raise InputError(
+            f"{label} {text!r} is not a valid rule name",
+            hint="use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit",
+        )
+    return text
+
+
+def parse_kind(text: str, label: str = "KIND") -> RuleKind:
+    try:
+        return RuleKind(text.strip().lower())
+    except ValueError:
+        raise InputError(
+            f"{label} {text!r} is not a kind of rule",
+            hint="use one of: " + ", ".join(k.value for k in RuleKind),
+        ) from None
+
+
+def parse_days(text: str | Iterable[str], label: str = "--days") -> frozenset[int]:
+    """`daily`, `weekdays`, `weekends`, or days such as `mon,wed` (also `mon-fri`)."""
+    parts = _split(text)
+    if len(parts) == 1 and parts[0] in ("daily", "weekdays", "weekends"):
+        return {"daily": DAILY, "weekdays": WEEKDAYS, "weekends": WEEKENDS}[parts[0]]
+    days: set[int] = set()
+    for part in parts:
+        first, dash, last = part.partition("-")
+        if first not in _DAY_ALIASES or (dash and last not in _DAY_ALIASES):
+            raise InputError(
+                f"{label} {part!r} is not a day",
+                hint="use daily, weekdays, weekends, or days such as mon,tue,sat (or mon-fri)",
+            )
+        lo = _DAY_ALIASES[first]
+        hi = _DAY_ALIASES[last] if dash else lo
+        days.update(range(lo, hi + 1) if lo <= hi else [*range(lo, 7), *range(hi + 1)])
+    if not days:
+        raise InputError(f"{label} is empty", hint="use daily, weekdays, weekends or mon,tue,...")
+    return frozenset(days)
+
+
+def format_days(days: frozenset[int]) -> str:
+    for word, value in (("daily", DAILY), ("weekdays", WEEKDAYS), ("weekends", WEEKENDS)):
+        if days == value:
+            return word
+    return ",".join(DAY_NAMES[d] for d in sorted(days))
+
+
+def parse_time(text: str, label: str = "--start") -> time:
+    match = _TIME.fullmatch(str(text).strip())
+    if not match:
+        raise InputError(
+            f"{label} {text!r} is not a time", hint="use HH:MM or HH:MM:SS, e.g. 22:00"
+        )
+    hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise InputError(
+            f"{label} {text!r} is not a time of day", hint="use 00:00 to 23:59:59 (24-hour clock)"
+        )
+    return time(hour, minute, second)
+
+
+def format_time(value: time) -> str:
+    return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+
+
+def parse_date(text: str, label: str = "--on") -> date:
+    try:
+        return date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise InputError(f"{label} {text!r} is not a date", hint="use YYYY-MM-DD") from None
+
+
+def parse_instant(text: str, label: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(str(text).strip())
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise InputError(
+            f"{label} {text!r} is not a date and time with a UTC offset",
+            hint="use ISO 8601 with an offset, e.g. 2026-11-22T09:00:00+01:00",
+        )
+    return value.astimezone(UTC)
+
+
+def parse_seconds(
+    text: str | float, label: str, *, minimum: float = 0.0, example: str = "10m"
+) -> float:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise InputError(f"{label}: {exc}", hint=f"e.g. {label} {example}") from None
+    if seconds < minimum:
+        raise InputError(
+            f"{label} must be at least {format_seconds(minimum)} (got {text!r})",
+            hint=f"e.g. {label} {example}",
+        )
+    return seconds
+
+
+def format_seconds(seconds: float) -> str:
+    """A duration in the compact form `parse_duration` reads back: `1h30m`, `45s`, `0s`."""
+    whole = int(seconds)
+    if whole != seconds:
+        return f"{seconds:g}s"
+    parts = []
+    for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
+        count, whole = divmod(whole, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
+
+
+def parse_warn(text: str | Iterable[str | float], label: str = "--warn") -> tuple[float, ...]:
+    """Lead times before a window, e.g. `10m,1m`; `none` for no warnings. Longest first."""
+    parts = _split(text) if not isinstance(text, int | float) else [str(text)]
+    if parts in ([], ["none"], ["0"]):
+        return ()
+    leads = {parse_seconds(p, label, minimum=1, example="10m,1m") for p in parts}
+    return tuple(sorted(leads, reverse=True))
+
+
+def parse_action(text: str, label: str = "--action") -> Action:
+    try:
+        return Action(str(text).strip().lower())
+    except ValueError:
+        raise InputError(
+            f"{label} {text!r} is not an action",
+            hint="use one of: " + ", ".join(a.value for a in Action),
+        ) from None
+
+
+def parse_names(text: str | Iterable[str], label: str) -> tuple[str, ...]:
+    """A comma-separated (or listed) set of app, category or device names, in order."""
+    names: list[str] = []
+    for part in _split(text, lower=False):
+        if part.lower() not in {n.lower() for n in names}:
+            names.append(part)
+    return tuple(names)
+
+
+def _split(text: str | Iterable[Any], lower: bool = True) -> list[str]:
+    items = text.split(",") if isinstance(text, str) else [str(t) for t in text]
+    out = [item.strip() for item in items if item.strip()]
+    return [o.lower() for o in out] if lower else out
+
+
+def _bool(value: Any, label: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise InputError(f"{label} {value!r} is not true or false", hint="use true or false")
+
+
+# -- the whole rule ---------------------------------------------------------------------------
+
+
+def parse_rule(
+    name: str, kind: RuleKind | str, fields: Mapping[str, Any], label: Label = cli_label
+) -> Rule:
+    """Validate `fields` (see the module docstring) into a Rule of `kind`.
+
+    Raises InputError naming the field (through `label`) and how to fix it: an unknown field,
+    a field the kind does not take, a malformed value, or a missing or contradictory one.
+    """
+    name = parse_name(name)
+    kind = parse_kind(kind) if isinstance(kind, str) else kind
+    allowed = ALLOWED_FIELDS[kind]
+    for key in fields:
+        if key not in allowed:
+            raise InputError(
+                f"{label(key)} does not apply to a {kind.value} rule",
+                hint="it takes: " + ", ".join(cli_label(k) for k in sorted(allowed - {"enabled"})),
+            )
+    get = {k: v for k, v in fields.items() if v is not None}
+    values: dict[str, Any] = {}
+    if "days" in get:
+        values["days"] = parse_days(get["days"], label("days"))
+    if "on" in get:
+        values["on"] = parse_date(get["on"], label("on"))
+    for key in ("start", "end"):
+        if key in get:
+            values[key] = parse_time(get[key], label(key))
+    for key in ("at", "until"):
+        if key in get:
+            values[key] = parse_instant(get[key], label(key))
+    if "devices" in get:
+        values["devices"] = parse_names(get["devices"], label("devices")) or None
+    for key in ("apps", "categories", "allow"):
+        if key in get:
+            values[key] = parse_names(get[key], label(key))
+    if "action" in get:
+        values["action"] = parse_action(get["action"], label("action"))
+    if "warn" in get:
+        values["warn"] = parse_warn(get["warn"], label("warn"))
+    if "grace" in get:
+        values["grace"] = parse_seconds(get["grace"], label("grace"), example="60s")
+    if "per_day" in get:
+        values["per_day"] = parse_seconds(
+            get["per_day"], label("per_day"), minimum=60, example="2h"
+        )
+    if "after" in get:
+        values["after"] = parse_seconds(get["after"], label("after"), minimum=60, example="50m")
+    for key in ("strict", "enabled"):
+        if key in get:
+            values[key] = _bool(get[key], label(key))
+    rule = Rule(name=name, kind=kind, **values)
+    _check_whole(rule, label)
+    return rule
+
+
+def _check_whole(rule: Rule, label: Label) -> None:
+    kind = rule.kind.value
+    if rule.kind in SCHEDULED:
+        adhoc = rule.at is not None or rule.until is not None
+        if adhoc:
+            if rule.at is None or rule.until is None or rule.until <= rule.at:
+                raise InputError(
+                    f"{label('until')} must come after {label('at')}",
+                    hint="an ad-hoc focus block needs both, the end after the start",
+                )
+            if rule.days or rule.on or rule.start or rule.end:
+                raise InputError(
+                    f"{label('at')} cannot be combined with days, on, start or end",
+                    hint="give either an ad-hoc window or a schedule",
+                )
+        else:
+            if rule.days and rule.on:
+                raise InputError(
+                    f"{label('on')} and {label('days')} exclude each other",
+                    hint="--on is for a one-off date; --days for a repeating schedule",
+                )
+            if not rule.days and rule.on is None:
+                raise InputError(
+                    f"a {kind} rule needs {label('days')} or {label('on')}",
+                    hint="e.g. --days weekdays, or --on 2026-12-24 for one date",
+                )
+            for key in ("start", "end"):
+                if getattr(rule, key) is None:
+                    raise InputError(
+                        f"a {kind} rule needs {label(key)}", hint=f"e.g. {cli_label(key)} 22:00"
+                    )
+            if rule.start == rule.end:
+                raise InputError(
+                    f"{label('end')} equals {label('start')}: the window would be empty",
+                    hint="a window that crosses midnight is fine: --start 22:00 --end 06:00",
+                )
+    if rule.kind is RuleKind.DEVICE_FREE and not rule.devices:
+        raise InputError(
+            f"a device-free rule needs {label('devices')}", hint="name the device: --device laptop"
+        )
+    if rule.kind is RuleKind.FOCUS and not (rule.apps or rule.categories or rule.allow):
+        raise InputError(
+            f"a focus rule needs {label('apps')} or {label('categories')}",
+            hint="name what is off limits, e.g. --apps firefox,slack (or --allow code,xterm)",
+        )
+    if rule.kind is RuleKind.LIMIT:
+        if not (rule.apps or rule.categories):
+            raise InputError(
+                f"a limit rule needs {label('apps')} or {label('categories')}",
+                hint="e.g. --apps firefox --per-day 2h",
+            )
+        if rule.per_day is None:
+            raise InputError(f"a limit rule needs {label('per_day')}", hint="e.g. --per-day 2h")
+    if rule.kind is RuleKind.BREAK and rule.after is None:
+        raise InputError(f"a break rule needs {label('after')}", hint="e.g. --after 50m")
+    overlap = {a.lower() for a in rule.apps} & {a.lower() for a in rule.allow}
+    if overlap:
+        raise InputError(
+            f"{label('allow')} and {label('apps')} both name {', '.join(sorted(overlap))}",
+            hint="an app is either targeted or spared",
+        )

@@ -1,0 +1,222 @@
+"""The services behind `presence snooze`, `presence override` and `presence focus`.
+
+Snoozes and overrides are written to the enforcement log, where the daemon picks them up
+within one tick and the reports count them. Which occurrences are in force comes from the
+log too (a `start` without an `end`), so this works for every kind of rule, also those whose
+occurrences depend on use (limits, breaks).
+
+Costs (issue 3): one snooze per occurrence; a further one needs a reason. An override skips
+one occurrence and always needs a reason. A strict rule allows neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
+
+from presence.errors import InputError
+from presence.rules.manage import add_rule, list_rules, to_rule
+from presence.rules.model import Action, Rule, RuleKind, cli_label, parse_rule
+from presence.rules.schedule import Occurrence, day_window, occurrence_ts, upcoming
+from presence.store import EnforcementEvent, RuleStore
+from presence.store.tracking import dt
+
+LOOKBACK = timedelta(days=3)
+
+
+@dataclass(frozen=True, slots=True)
+class Snoozed:
+    rule: Rule
+    occurrence: Occurrence
+    until: datetime
+
+
+def in_force(
+    store: RuleStore, device_id: int, now: datetime
+) -> list[tuple[str, Occurrence, list[EnforcementEvent]]]:
+    """Occurrences started on this device (by its daemon) and not ended, with their events."""
+    events = store.events_between(now - LOOKBACK, now + timedelta(seconds=1))
+    by_key: dict[tuple[str, float], list[EnforcementEvent]] = {}
+    for event in events:
+        if event.occurrence_start is not None and event.device_id in (None, device_id):
+            by_key.setdefault((event.rule_name, event.occurrence_start), []).append(event)
+    found = []
+    for (name, start), items in by_key.items():
+        kinds = {e.event for e in items}
+        if "start" not in kinds or "end" in kinds:
+            continue
+        end = next((e.occurrence_end for e in items if e.occurrence_end is not None), None)
+        if end is not None and end <= now.timestamp():
+            continue  # over; the daemon logs its end when it next runs
+        found.append((name, Occurrence(name, dt(start), None if end is None else dt(end)), items))
+    return sorted(found, key=lambda f: f[1].start)
+
+
+def snooze(
+    store: RuleStore,
+    device_id: int,
+    now: datetime,
+    seconds: float,
+    *,
+    rule_name: str | None = None,
+    reason: str | None = None,
+) -> list[Snoozed]:
+    """Snooze every non-strict occurrence in force on this device (or the named rule's).
+
+    Raises InputError when nothing is in force, the rule is strict, or an occurrence was
+    snoozed already and no reason is given.
+    """
+    rules = {v.rule.name: v.rule for v in list_rules(store, now)}
+    current = [c for c in in_force(store, device_id, now) if c[0] in rules]
+    if rule_name is not None:
+        if rule_name not in rules:
+            raise InputError(f"no rule named {rule_name!r}", hint="`presence rules list`")
+        current = [c for c in current if c[0] == rule_name]
+    if not current:
+        raise InputError(
+            "no rule is in force on this device now" + (f" for {rule_name!r}" if rule_name else ""),
+            hint="`presence rules next` shows what comes next (the daemon must be running)",
+        )
+    strict = [name for name, _, _ in current if rules[name].strict]
+    if strict and len(strict) == len(current):
+        raise InputError(
+            f"{', '.join(strict)} {'is' if len(strict) == 1 else 'are'} strict: no snoozing",
+            hint="strict rules allow no snooze and no override",
+        )
+    done = []
+    until = now + timedelta(seconds=seconds)
+    for name, occ, events in current:
+        rule = rules[name]
+        if rule.strict:
+            continue
+        earlier = sum(1 for e in events if e.event == "snooze")
+        if earlier and not reason:
+            raise InputError(
+                f"{name!r} was snoozed {earlier} time{'s' if earlier > 1 else ''} already "
+                "in this occurrence",
+                hint="another snooze costs a reason: add --reason TEXT",
+            )
+        detail: dict[str, object] = {
+            "until": until.timestamp(),
+            "minutes": round(seconds / 60, 3),
+            "source": "cli",
+        }
+        if reason:
+            detail["reason"] = reason
+        store.log(
+            now, name, "snooze", occurrence=(occ.start, occ.end), detail=detail, device_id=device_id
+        )
+        done.append(Snoozed(rule, occ, until))
+    return done
+
+
+def override(
+    store: RuleStore,
+    device_id: int,
+    zone: tzinfo,
+    now: datetime,
+    rule_name: str,
+    reason: str,
+    day_start: time,
+) -> Occurrence:
+    """Skip the rule's occurrence in force, or else its next one, on every device.
+
+    Raises InputError for an unknown or strict rule, a missing reason, an occurrence already
+    overridden, or a rule with nothing to skip.
+    """
+    if not reason.strip():
+        raise InputError("--reason is empty", hint="an override costs a reason: say why")
+    views = {v.rule.name: v.rule for v in list_rules(store, now)}
+    rule = views.get(rule_name)
+    if rule is None:
+        raise InputError(f"no rule named {rule_name!r}", hint="`presence rules list`")
+    if rule.strict:
+        raise InputError(
+            f"{rule_name!r} is strict: it cannot be overridden",
+            hint="a strict rule can only be loosened by editing it (which waits for the cooldown)",
+        )
+    occ = _target(store, device_id, zone, now, rule, day_start)
+    if any(
+        e.event == "override" for e in store.occurrence_events(rule.name, occurrence_ts(occ.start))
+    ):
+        raise InputError(
+            f"this occurrence of {rule_name!r} is overridden already",
+            hint="`presence rules next` shows the occurrences after it",
+        )
+    store.log(
+        now,
+        rule.name,
+        "override",
+        occurrence=(occ.start, occ.end),
+        detail={"reason": reason.strip(), "source": "cli"},
+        device_id=None,  # an override skips the occurrence on every device
+    )
+    return occ
+
+
+def _target(
+    store: RuleStore, device_id: int, zone: tzinfo, now: datetime, rule: Rule, day_start: time
+) -> Occurrence:
+    for name, occ, _ in in_force(store, device_id, now):
+        if name == rule.name:
+            return occ
+    if rule.kind is RuleKind.LIMIT:
+        lo, hi = day_window(now, zone, day_start)
+        return Occurrence(rule.name, lo, hi)
+    if rule.kind is RuleKind.BREAK:
+        raise InputError(
+            f"{rule.name!r} is not in force now",
+            hint="a break rule can be overridden only while it asks for a break",
+        )
+    for occ in upcoming(rule, zone, now, within=timedelta(days=400)):
+        return occ
+    raise InputError(f"{rule.name!r} has no coming occurrence", hint="it may be a past one-off")
+
+
+def focus_block(
+    store: RuleStore,
+    now: datetime,
+    seconds: float,
+    *,
+    apps: Sequence[str] = (),
+    categories: Sequence[str] = (),
+    allow: Sequence[str] = (),
+    action: Action = Action.NUDGE,
+    name: str | None = None,
+    strict: bool = False,
+) -> Rule:
+    """Start an ad-hoc focus block now, for `seconds`. Ad-hoc blocks that ended more than a
+    day ago are removed (they can no longer have any effect). Raises InputError."""
+    if not (apps or categories or allow):
+        raise InputError(
+            "name the apps to keep away",
+            hint="e.g. `presence focus 25m --apps firefox,slack`, or set rules.focus_apps",
+        )
+    until = now + timedelta(seconds=seconds)
+    name = name or f"focus-{now.astimezone().strftime('%Y%m%d-%H%M%S')}"
+    rule = parse_rule(
+        name,
+        RuleKind.FOCUS,
+        {
+            "at": now.isoformat(),
+            "until": until.isoformat(),
+            "apps": list(apps),
+            "categories": list(categories),
+            "allow": list(allow),
+            "action": action.value,
+            "warn": [],
+            "grace": 0,
+            "strict": strict,
+        },
+        cli_label,
+    )
+    for stored in store.rules():
+        try:
+            old = to_rule(stored)
+        except InputError:
+            continue
+        if old.until is not None and old.until < now - timedelta(days=1):
+            store.delete_rule(stored.name)
+    add_rule(store, rule, now)
+    return rule

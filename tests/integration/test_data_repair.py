@@ -1,0 +1,101 @@
+"""`presence data check|repair` and the daemon, as processes, on damaged database files."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.corruption import garble_header, garble_span_page, make_database, truncate_half
+from tests.integration.daemon_process import DaemonProcess, without_bus
+
+pytestmark = pytest.mark.integration
+
+COUNT = 1500
+
+
+def presence(daemon: DaemonProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    """The `presence` CLI with the daemon's private XDG directories."""
+    return subprocess.run(
+        [sys.executable, "-m", "presence", *args],
+        env=daemon.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> DaemonProcess:
+    env = without_bus(os.environ)
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    process = DaemonProcess(tmp_path, env)
+    process.db_path.parent.mkdir(mode=0o700)
+    return process
+
+
+def test_check_then_repair_then_check(daemon: DaemonProcess) -> None:
+    spans = make_database(daemon.db_path, COUNT)
+    garble_span_page(daemon.db_path, spans)
+
+    checked = presence(daemon, "data", "check")
+    assert checked.returncode == 4
+    assert f"{daemon.db_path}: damaged" in checked.stdout
+    assert "malformed" in checked.stdout
+    assert "presence data repair" in checked.stderr
+    assert "Traceback" not in checked.stdout + checked.stderr
+
+    repaired = presence(daemon, "data", "repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert "Backed up the damaged files:" in repaired.stdout
+    backups = list(daemon.db_path.parent.glob("presence.db.broken-*"))
+    assert len(backups) == 1 and str(backups[0]) in repaired.stdout
+    spans_line = next(ln for ln in repaired.stdout.splitlines() if ln.startswith("  spans:"))
+    recovered = int(spans_line.split()[1])
+    lost = int(spans_line.split(",")[1].split()[0])
+    assert recovered + lost == COUNT and 0 < lost < 100
+
+    assert presence(daemon, "data", "check").returncode == 0
+    with sqlite3.connect(daemon.db_path) as db:
+        assert db.execute("SELECT count(*) FROM spans").fetchone() == (recovered,)
+    db.close()
+
+
+@pytest.mark.parametrize("damage", [garble_header, truncate_half], ids=["header", "truncated"])
+def test_the_daemon_on_a_damaged_database_points_at_repair(
+    daemon: DaemonProcess, damage: Callable[[Path], None]
+) -> None:
+    make_database(daemon.db_path, COUNT)
+    damage(daemon.db_path)
+    daemon.start(wait_for="presence data repair")
+    try:
+        assert daemon.proc is not None and daemon.proc.wait(30) == 4
+    finally:
+        daemon.kill()
+    log = daemon.log()
+    assert f"the database sqlite:///{daemon.db_path} is damaged" in log
+    assert "Traceback" not in log
+
+
+def test_repair_is_refused_while_the_daemon_records(daemon: DaemonProcess) -> None:
+    daemon.start()
+    try:
+        refused = presence(daemon, "data", "repair", "--force")
+        assert daemon.proc is not None
+        assert refused.returncode == 8
+        assert f"pid {daemon.proc.pid}" in refused.stderr
+        assert "systemctl --user stop presence" in refused.stderr
+        assert list(daemon.db_path.parent.glob("*.broken-*")) == []
+        assert daemon.proc.poll() is None  # untouched, still recording
+        assert daemon.stop(signal.SIGTERM) == 0
+    finally:
+        daemon.kill()
+    assert presence(daemon, "data", "repair", "--force").returncode == 0  # and once stopped

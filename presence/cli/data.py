@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,7 +11,9 @@ from presence.clock import SystemClock
 from presence.config import database_url
 from presence.errors import AlreadyRunningError, StorageError
 from presence.session_lock import SessionLock
-from presence.store.maintenance import CheckReport, RepairReport, check, repair
+
+if TYPE_CHECKING:
+    from presence.store.maintenance import CheckReport, RepairReport
 
 app = typer.Typer(help="Check the database, and repair a damaged one.", no_args_is_help=True)
 
@@ -49,6 +51,8 @@ def check_command(ctx: typer.Context) -> None:
     connection and the schema revision. Nothing is written.
     """
     context: AppContext = ctx.obj
+    from presence.store.maintenance import check  # noqa: PLC0415 - Alembic only when used
+
     report = check(database_url(context.settings, context.paths))
     _print_check(report)
     if not report.ok:
@@ -99,6 +103,8 @@ def repair_command(
         )
     lock.acquire()  # a daemon (re)started meanwhile must not write into the file being rebuilt
     try:
+        from presence.store.maintenance import repair  # noqa: PLC0415 - Alembic only when used
+
         report = repair(
             url,
             device_name=context.settings.device.name,

@@ -12,7 +12,7 @@ import pytest
 from presence.errors import StorageError
 from presence.model import Span, SpanState
 from presence.store import Store
-from presence.store.database import head_revision
+from presence.store.database import HEAD_REVISION, head_revision
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
@@ -36,6 +36,22 @@ def test_database_is_private_and_wal(tmp_path: Path) -> None:
         assert (
             db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == head_revision()
         )
+
+
+def test_head_constant_matches_the_migration_scripts() -> None:
+    assert head_revision() == HEAD_REVISION
+
+
+def test_migrations_build_exactly_the_declared_schema(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from presence.store.schema import metadata
+
+    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}")
+    with store.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert diff == []
 
 
 def test_migrate_twice_is_a_noop(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ import pytest
 
 from tests.integration.components import require
 from tests.integration.daemon_process import DaemonProcess
+from tests.integration.monitor_output import call_times
 from tests.integration.sessionbus import REPO, BusRecorder, FakeService, PrivateBus
 from tests.integration.xserver import XSession, wait_until
 
@@ -75,18 +76,6 @@ def wait_for_event(daemon: DaemonProcess, rule: str, event: str, timeout: float 
     )
 
 
-def bus_times(text: str, member: str, needle: str) -> list[float]:
-    """dbus-monitor's time= of each `member` call whose body contains `needle`."""
-    times = []
-    for block in text.split("\n\n"):
-        for message in re.split(r"\n(?=\S)", block):
-            if f"member={member}" in message and needle in message:
-                found = re.search(r"time=(\d+\.\d+)", message)
-                if found:
-                    times.append(float(found.group(1)))
-    return times
-
-
 @pytest.fixture
 def dunst(x_session: XSession, session_bus: PrivateBus, tmp_path: Path) -> Iterator[dict[str, str]]:
     """dunst, the real notification server, on the private session bus and the test display."""
@@ -123,8 +112,10 @@ def test_notifications_on_the_bus_on_time_with_a_working_snooze(
     env = {**dunst, "DBUS_SYSTEM_BUS_ADDRESS": NO_SYSTEM_BUS}
     daemon = DaemonProcess(tmp_path / "d", env, CONFIG)
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=9)
-    presence(daemon.env, "rules", "add", "tech-free", "soon", *window(start, start + timedelta(minutes=5)),
-             "--warn", "4s", "--grace", "2s")  # fmt: skip
+    soon = window(start, start + timedelta(minutes=5))
+    presence(
+        daemon.env, "rules", "add", "tech-free", "soon", *soon, "--warn", "4s", "--grace", "2s"
+    )
     with BusRecorder(session_bus.address, tmp_path / "bus.log") as bus:
         daemon.start()
         try:
@@ -133,14 +124,15 @@ def test_notifications_on_the_bus_on_time_with_a_working_snooze(
             assert "“soon” until" in text
             bus.wait_for('string "Tech-free time until', timeout=30)  # the nudge after grace
             # warnings and start on time, replacing one notification (the countdown)
-            warned = bus_times(bus.text(), "Notify", "Tech-free time in 4 s")[0]
-            started = bus_times(bus.text(), "Notify", "has started")[0]
+            warned = call_times(bus.text(), "Notify", "Tech-free time in 4 s")[0]
+            started = call_times(bus.text(), "Notify", "has started")[0]
             assert 0 <= warned - (start.timestamp() - 4) <= LATE
             assert 0 <= started - start.timestamp() <= LATE
-            assert re.search(
-                r'string "presence"\n\s+uint32 [1-9]\d*\n\s+string ""\n\s+string "Tech-free time has started"',
-                bus.text(),
+            # Notify(app_name, replaces_id, ...): the start replaces the warning (the countdown)
+            replaced = (
+                r'"presence"\n\s+uint32 ([1-9]\d*)\n\s+string ""\n\s+string "Tech-free time has'
             )
+            assert re.search(replaced, bus.text())
             assert 'string "Snooze 5 min"' in bus.text()
             # the user clicks "Snooze 5 min" in dunst
             subprocess.run(["dunstctl", "action", "0"], env=dunst, check=True, timeout=30)
@@ -162,13 +154,14 @@ def test_a_lock_request_reaches_the_screensaver(
     env.pop("DISPLAY", None)
     daemon = DaemonProcess(tmp_path / "d", env, CONFIG)
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=7)
-    presence(daemon.env, "rules", "add", "tech-free", "bedtime",
-             *window(start, start + timedelta(minutes=5)), "--action", "lock", "--grace", "1s")  # fmt: skip
+    bedtime = window(start, start + timedelta(minutes=5))
+    presence(daemon.env, "rules", "add", "tech-free", "bedtime", *bedtime, "--action", "lock",
+             "--grace", "1s")  # fmt: skip
     with BusRecorder(session_bus.address, tmp_path / "bus.log") as bus:
         daemon.start()
         try:
             text = bus.wait_for("member=Lock", timeout=30)
-            locked = bus_times(text, "Lock", "destination=org.freedesktop.ScreenSaver")[0]
+            locked = call_times(text, "Lock", "destination=org.freedesktop.ScreenSaver")[0]
             assert 0 <= locked - (start.timestamp() + 1) <= LATE
             wait_for_event(daemon, "bedtime", "action")
             assert daemon.stop(signal.SIGTERM) == 0

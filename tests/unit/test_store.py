@@ -8,11 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 
 from presence.errors import StorageError
 from presence.model import Span, SpanState
 from presence.store import Store
 from presence.store.database import HEAD_REVISION, head_revision
+from presence.store.schema import metadata
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
@@ -43,11 +46,6 @@ def test_head_constant_matches_the_migration_scripts() -> None:
 
 
 def test_migrations_build_exactly_the_declared_schema(tmp_path: Path) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.runtime.migration import MigrationContext
-
-    from presence.store.schema import metadata
-
     store = Store.open(f"sqlite:///{tmp_path / 'p.db'}")
     with store.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), metadata)

@@ -42,7 +42,7 @@ from presence.platform.selection import CAPABILITY_PURPOSE, Choice, choose
 from presence.privacy import Redactor
 from presence.recorder import Recorder
 from presence.rules.engine import Policy
-from presence.rules.model import parse_time
+from presence.rules.values import parse_time
 from presence.sampler import Capability, Sampler
 from presence.scheduling import RuleTimer
 from presence.sd_notify import SystemdNotifier

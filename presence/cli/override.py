@@ -14,7 +14,8 @@ from presence.clock import SystemClock
 from presence.config import zone_of
 from presence.duration import format_duration
 from presence.rules import overrides
-from presence.rules.model import parse_action, parse_names, parse_seconds, parse_time
+from presence.rules.model import parse_action
+from presence.rules.values import parse_names, parse_seconds, parse_time
 from presence.store import RuleStore
 
 

@@ -18,8 +18,9 @@ from presence.duration import format_duration
 from presence.errors import InputError
 from presence.rules import manage
 from presence.rules.manage import Outcome, RuleView
-from presence.rules.model import Rule, RuleKind, format_days, format_time, parse_kind, parse_rule
+from presence.rules.model import Rule, RuleKind, parse_kind, parse_rule
 from presence.rules.schedule import Occurrence
+from presence.rules.values import format_days, format_time
 from presence.store import RuleStore
 
 app = typer.Typer(

@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from presence.clock import Clock
-from presence.enforce import messages
+from presence.enforce import journal, messages
 from presence.enforce.apps import AppActions, Categorize
+from presence.enforce.notes import SNOOZE_KEY, Notes
+from presence.enforce.ruleset import RuleSet
 from presence.enforce.usage import UsageMeter, kept
 from presence.errors import BackendError, PresenceError
 from presence.model import Observation, Span, SpanState
 from presence.platform.base import AppController, Notifier, ScreenLocker
-from presence.platform.log_notify import LogNotifier
 from presence.rules.engine import (
     Context,
     Decision,
@@ -41,18 +42,16 @@ from presence.rules.engine import (
     evaluate,
     upcoming_instants,
 )
-from presence.rules.model import Action, Rule, file_label, parse_rule
+from presence.rules.model import Action, Rule
 from presence.rules.schedule import Occurrence
 from presence.sampler import Capability
-from presence.store import EnforcementEvent, RuleStore
-from presence.store.tracking import dt
+from presence.store import RuleStore
 from presence.timeline import state_of
 
 log = logging.getLogger(__name__)
 
 RESTORE = timedelta(days=3)
 """How far back the log is read at start to know what was already done."""
-SNOOZE_KEY = "snooze"
 
 
 class Timer(Protocol):
@@ -92,7 +91,7 @@ class Enforcer:
         self._idle_after = idle_after
         self._snooze = snooze_seconds
         self._notifier = notifier
-        self._fallback = LogNotifier()
+        self._notes = Notes(notifier, snooze_seconds, self.on_notification_action)
         self._locker = locker
         self._categorize: Categorize = categorize or (lambda app, title: None)
         self._apps_cap = apps
@@ -100,19 +99,15 @@ class Enforcer:
         self._usage = UsageMeter(rules, device_id, zone, policy.day_start, self._categorize)
         self._lock = threading.RLock()
         self._state = EngineState()
-        self._rules: list[Rule] = []
-        self._rule_ids: dict[str, int] = {}
-        self._fingerprint: tuple[Any, ...] | None = None
+        self._ruleset = RuleSet(rules)
         self._last_event = 0
         self._context = Context(zone, device, observed=False)
-        self._notes: dict[tuple[str, float], int] = {}  # occurrence -> its notification
-        self._note_of: dict[int, tuple[str, float]] = {}  # notification -> occurrence
         self._occurrences: dict[tuple[str, float], Occurrence] = {}
         self._planned: list[datetime] = []
         self._errors: set[tuple[str, float, str]] = set()
         self._fallback_nudged: dict[tuple[str, float], float] = {}
         self._complained: set[str] = set()
-        self._listening: Notifier | None = None
+        self._closed = False
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -141,6 +136,8 @@ class Enforcer:
     def on_timer(self) -> None:
         """A planned instant came (timer thread): evaluate with the last tick's observation."""
         with self._lock:
+            if self._closed:
+                return  # a job that fired while the daemon was stopping
             try:
                 self._evaluate(self._clock.now())
             except Exception:
@@ -149,6 +146,8 @@ class Enforcer:
     def on_notification_action(self, notification_id: int, key: str) -> None:
         """A notification button was clicked (notifier's listener thread). Never raises."""
         with self._lock:
+            if self._closed:
+                return
             try:
                 self._snooze_from_notification(notification_id, key)
             except Exception:
@@ -157,6 +156,7 @@ class Enforcer:
     def shutdown(self) -> None:
         """Resume every paused app and release the backends. Main thread; never raises."""
         with self._lock:
+            self._closed = True
             mono = self._clock.monotonic()
             try:
                 self._apps.release_all(mono)
@@ -213,53 +213,20 @@ class Enforcer:
 
     def _refresh_rules(self, now: datetime, force: bool = False) -> None:
         try:
-            self._store.apply_due(now)
-            fingerprint = self._store.fingerprint()
-            if not force and fingerprint == self._fingerprint:
-                return
-            rows = self._store.rules()
+            self._ruleset.refresh(now, force=force)
         except PresenceError as exc:
             self._complain("rules", f"cannot read the rules: {exc.message}")
-            return
-        self._fingerprint = fingerprint
-        loaded, ids = [], {}
-        for row in rows:
-            try:
-                rule = parse_rule(row.name, row.kind, row.fields, file_label("database", row.name))
-            except PresenceError as exc:
-                self._complain(f"rule {row.name}", f"rule {row.name!r} is invalid: {exc.message}")
-                continue
-            loaded.append(replace(rule, enabled=row.enabled))
-            ids[row.name] = row.id
-        if [r.name for r in loaded] != [r.name for r in self._rules] or loaded != self._rules:
-            log.info("rules in force: %s", ", ".join(r.name for r in loaded if r.enabled) or "none")
-        self._rules, self._rule_ids = loaded, ids
 
-    def _rule(self, name: str) -> Rule | None:
-        return next((r for r in self._rules if r.name == name), None)
+    @property
+    def _rules(self) -> list[Rule]:
+        return self._ruleset.rules
 
     def _restore(self, now: datetime) -> None:
-        """Rebuild the engine's record of what was done from the recent log (this device)."""
+        """Rebuild the engine's record of what was done from the recent log."""
         events = self._store.events_between(now - RESTORE, now + timedelta(seconds=1))
-        for event in events:
-            self._last_event = max(self._last_event, event.id)
-            if event.device_id not in (None, self._device_id) or event.occurrence_start is None:
-                continue
-            rule = self._rule(event.rule_name)
-            if rule is None:
-                continue
-            occ = _occurrence(event)
-            track = self._state.track(rule, occ)
-            ts = event.ts.timestamp()
-            if event.event == "warning" and isinstance(event.detail.get("lead"), int | float):
-                track.warned.add(float(event.detail["lead"]))
-            elif event.event == "start":
-                track.started, track.since = True, ts
-            elif event.event in ("action", "nudge"):
-                track.acted, track.last_action = True, ts
-            elif event.event == "end":
-                track.ended = True
-            self._apply(event, rule, occ)
+        self._last_event = journal.restore(
+            events, self._ruleset.by_name(), self._state, self._device_id
+        )
         self._state.last_now = now
         with contextlib.suppress(PresenceError):
             self._last_event = max(self._last_event, self._store.last_event_id())
@@ -273,20 +240,10 @@ class Enforcer:
             return
         for event in events:
             self._last_event = max(self._last_event, event.id)
-            if event.device_id not in (None, self._device_id) or event.occurrence_start is None:
-                continue
-            rule = self._rule(event.rule_name)
-            if rule is not None:
-                self._apply(event, rule, _occurrence(event))
+            rule = self._ruleset.get(event.rule_name)
+            if rule is not None and journal.relevant(event, self._device_id):
+                journal.apply(event, rule, self._state)
                 log.info("%s of %s (%s)", event.event, rule.name, event.detail.get("reason", ""))
-
-    def _apply(self, event: EnforcementEvent, rule: Rule, occ: Occurrence) -> None:
-        if event.event == "snooze":
-            until = event.detail.get("until")
-            if isinstance(until, int | float):
-                self._state.snooze(rule, occ, float(until))
-        elif event.event == "override":
-            self._state.override(rule, occ)
 
     def _log(
         self,
@@ -310,7 +267,7 @@ class Enforcer:
                 occurrence=None if occ is None else (occ.start, occ.end),
                 detail=detail,
                 device_id=self._device_id,
-                rule_id=self._rule_ids.get(rule.name),
+                rule_id=self._ruleset.ids.get(rule.name),
             )
         except PresenceError as exc:
             self._complain("log write", f"cannot write the enforcement log: {exc.message}")
@@ -379,7 +336,7 @@ class Enforcer:
             )
         if done:
             summary, body = messages.acted(decision, done, self._zone, now)
-            self._show(occ.key, summary, body, mono, snooze=not rule.strict)
+            self._notes.show(occ.key, summary, body, mono, snooze=not rule.strict)
 
     def _fail(self, decision: Decision, now: datetime, mono: float, why: str) -> None:
         """An action could not be carried out: log it once per occurrence, and nudge instead
@@ -394,7 +351,7 @@ class Enforcer:
         if last is None or mono - last >= self._policy.nudge_every:
             self._fallback_nudged[occ.key] = mono
             summary, body = messages.nudge(decision, self._zone, now)
-            self._show(occ.key, summary, body, mono, snooze=not decision.rule.strict)
+            self._notes.show(occ.key, summary, body, mono, snooze=not decision.rule.strict)
 
     def _end(self, decision: Decision, now: datetime, mono: float) -> None:
         rule, occ = decision.rule, decision.occurrence
@@ -414,9 +371,7 @@ class Enforcer:
         outcome = "kept" if kept(rule, used, (end - occ.start).total_seconds()) else "broken"
         self._log(now, decision, outcome, {"minutes_used": round(used / 60, 3)})
         log.info("%s %s: %s (%.1f min used)", rule.kind.value, rule.name, outcome, used / 60)
-        note = self._notes.pop(occ.key, None)
-        if note is not None:
-            self._note_of.pop(note, None)
+        self._notes.forget(occ.key)
         self._occurrences.pop(occ.key, None)
         self._fallback_nudged.pop(occ.key, None)
 
@@ -432,44 +387,13 @@ class Enforcer:
             and decision.step is not Step.WARN
             and (track is None or track.snoozes == 0)
         )
-        self._show(decision.occurrence.key, *text, mono, snooze=snooze)
-
-    def _show(
-        self, key: tuple[str, float], summary: str, body: str, mono: float, *, snooze: bool
-    ) -> None:
-        notifier = self._notifier.get(mono)
-        if notifier is not None:
-            self._listen(notifier)
-            label = f"Snooze {messages.minutes(self._snooze)}"
-            actions = [(SNOOZE_KEY, label)] if snooze else []
-            try:
-                note = notifier.notify(
-                    summary, body, replaces_id=self._notes.get(key, 0), actions=actions
-                )
-            except BackendError as exc:
-                self._notifier.failed(exc, mono)
-            else:
-                self._remember(key, note)
-                return
-        self._fallback.notify(summary, body)
-
-    def _listen(self, notifier: Notifier) -> None:
-        if self._listening is not notifier:
-            self._listening = notifier
-            notifier.on_action(self.on_notification_action)
-
-    def _remember(self, key: tuple[str, float], note: int) -> None:
-        old = self._notes.get(key)
-        if old is not None and old != note:
-            self._note_of.pop(old, None)
-        self._notes[key] = note
-        self._note_of[note] = key
+        self._notes.show(decision.occurrence.key, *text, mono, snooze=snooze)
 
     def _snooze_from_notification(self, notification_id: int, action: str) -> None:
-        key = self._note_of.get(notification_id)
+        key = self._notes.occurrence_of(notification_id)
         if action != SNOOZE_KEY or key is None:
             return
-        rule = self._rule(key[0])
+        rule = self._ruleset.get(key[0])
         occ = self._occurrences.get(key)
         track = self._state.tracks.get(key)
         if rule is None or occ is None:
@@ -477,13 +401,13 @@ class Enforcer:
         now = self._clock.now()
         mono = self._clock.monotonic()
         if rule.strict:
-            self._show(
+            self._notes.show(
                 key, *messages.refused(rule, "a strict rule cannot be snoozed."), mono, snooze=False
             )
             return
         if track is not None and track.snoozes >= 1:
             why = "snoozed once already; `presence snooze --reason TEXT` for another."
-            self._show(key, *messages.refused(rule, why), mono, snooze=False)
+            self._notes.show(key, *messages.refused(rule, why), mono, snooze=False)
             return
         until = now + timedelta(seconds=self._snooze)
         self._log(
@@ -496,7 +420,7 @@ class Enforcer:
         )
         self._pick_up(now)
         self._evaluate(now)  # resumes paused apps at once
-        self._show(key, *messages.snoozed(rule, until, self._zone, now), mono, snooze=False)
+        self._notes.show(key, *messages.snoozed(rule, until, self._zone, now), mono, snooze=False)
 
     # -- complaints --------------------------------------------------------------------------
 
@@ -514,12 +438,6 @@ class Enforcer:
             return
         self._complained.add(where)
         log.exception("enforcement failed in %s (this is a bug; enforcement continues)", where)
-
-
-def _occurrence(event: EnforcementEvent) -> Occurrence:
-    assert event.occurrence_start is not None  # callers skip events without an occurrence
-    end = None if event.occurrence_end is None else dt(event.occurrence_end)
-    return Occurrence(event.rule_name, dt(event.occurrence_start), end)
 
 
 def _r(value: float | None) -> float | None:

@@ -52,8 +52,6 @@ class PlyerNotifier:
         )
         if not bus.ok:
             return bus
-        if importlib.util.find_spec("plyer") is None:
-            return Probe.no("plyer is not installed", hint="reinstall presence (plyer is required)")
         if shutil.which("notify-send") is None and importlib.util.find_spec("dbus") is None:
             return Probe.no(
                 "plyer finds neither notify-send nor dbus-python",

@@ -12,27 +12,28 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from presence.duration import parse_duration
 from presence.errors import InputError
+from presence.rules.values import (
+    format_days,
+    format_seconds,
+    format_time,
+    parse_bool,
+    parse_date,
+    parse_days,
+    parse_instant,
+    parse_names,
+    parse_seconds,
+    parse_time,
+    parse_warn,
+)
 
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAY_ALIASES = {name: i for i, name in enumerate(DAY_NAMES)} | {
-    full: i
-    for i, full in enumerate(
-        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    )
-}
-DAILY = frozenset(range(7))
-WEEKDAYS = frozenset(range(5))
-WEEKENDS = frozenset({5, 6})
 DEFAULT_WARN = (600.0, 60.0)
 DEFAULT_GRACE = 60.0
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
 class RuleKind(StrEnum):
@@ -189,109 +190,6 @@ def parse_kind(text: str, label: str = "KIND") -> RuleKind:
         ) from None
 
 
-def parse_days(text: str | Iterable[str], label: str = "--days") -> frozenset[int]:
-    """`daily`, `weekdays`, `weekends`, or days such as `mon,wed` (also `mon-fri`)."""
-    parts = _split(text)
-    if len(parts) == 1 and parts[0] in ("daily", "weekdays", "weekends"):
-        return {"daily": DAILY, "weekdays": WEEKDAYS, "weekends": WEEKENDS}[parts[0]]
-    days: set[int] = set()
-    for part in parts:
-        first, dash, last = part.partition("-")
-        if first not in _DAY_ALIASES or (dash and last not in _DAY_ALIASES):
-            raise InputError(
-                f"{label} {part!r} is not a day",
-                hint="use daily, weekdays, weekends, or days such as mon,tue,sat (or mon-fri)",
-            )
-        lo = _DAY_ALIASES[first]
-        hi = _DAY_ALIASES[last] if dash else lo
-        days.update(range(lo, hi + 1) if lo <= hi else [*range(lo, 7), *range(hi + 1)])
-    if not days:
-        raise InputError(f"{label} is empty", hint="use daily, weekdays, weekends or mon,tue,...")
-    return frozenset(days)
-
-
-def format_days(days: frozenset[int]) -> str:
-    for word, value in (("daily", DAILY), ("weekdays", WEEKDAYS), ("weekends", WEEKENDS)):
-        if days == value:
-            return word
-    return ",".join(DAY_NAMES[d] for d in sorted(days))
-
-
-def parse_time(text: str, label: str = "--start") -> time:
-    match = _TIME.fullmatch(str(text).strip())
-    if not match:
-        raise InputError(
-            f"{label} {text!r} is not a time", hint="use HH:MM or HH:MM:SS, e.g. 22:00"
-        )
-    hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
-    if hour > 23 or minute > 59 or second > 59:
-        raise InputError(
-            f"{label} {text!r} is not a time of day", hint="use 00:00 to 23:59:59 (24-hour clock)"
-        )
-    return time(hour, minute, second)
-
-
-def format_time(value: time) -> str:
-    return value.strftime("%H:%M:%S" if value.second else "%H:%M")
-
-
-def parse_date(text: str, label: str = "--on") -> date:
-    try:
-        return date.fromisoformat(str(text).strip())
-    except ValueError:
-        raise InputError(f"{label} {text!r} is not a date", hint="use YYYY-MM-DD") from None
-
-
-def parse_instant(text: str, label: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(str(text).strip())
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        raise InputError(
-            f"{label} {text!r} is not a date and time with a UTC offset",
-            hint="use ISO 8601 with an offset, e.g. 2026-11-22T09:00:00+01:00",
-        )
-    return value.astimezone(UTC)
-
-
-def parse_seconds(
-    text: str | float, label: str, *, minimum: float = 0.0, example: str = "10m"
-) -> float:
-    try:
-        seconds = parse_duration(text)
-    except ValueError as exc:
-        raise InputError(f"{label}: {exc}", hint=f"e.g. {label} {example}") from None
-    if seconds < minimum:
-        raise InputError(
-            f"{label} must be at least {format_seconds(minimum)} (got {text!r})",
-            hint=f"e.g. {label} {example}",
-        )
-    return seconds
-
-
-def format_seconds(seconds: float) -> str:
-    """A duration in the compact form `parse_duration` reads back: `1h30m`, `45s`, `0s`."""
-    whole = int(seconds)
-    if whole != seconds:
-        return f"{seconds:g}s"
-    parts = []
-    for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
-        count, whole = divmod(whole, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts) or "0s"
-
-
-def parse_warn(text: str | Iterable[str | float], label: str = "--warn") -> tuple[float, ...]:
-    """Lead times before a window, e.g. `10m,1m`; `none` for no warnings. Longest first."""
-    parts = _split(text) if not isinstance(text, int | float) else [str(text)]
-    if parts in ([], ["none"], ["0"]):
-        return ()
-    leads = {parse_seconds(p, label, minimum=1, example="10m,1m") for p in parts}
-    return tuple(sorted(leads, reverse=True))
-
-
 def parse_action(text: str, label: str = "--action") -> Action:
     try:
         return Action(str(text).strip().lower())
@@ -300,29 +198,6 @@ def parse_action(text: str, label: str = "--action") -> Action:
             f"{label} {text!r} is not an action",
             hint="use one of: " + ", ".join(a.value for a in Action),
         ) from None
-
-
-def parse_names(text: str | Iterable[str], label: str) -> tuple[str, ...]:
-    """A comma-separated (or listed) set of app, category or device names, in order."""
-    names: list[str] = []
-    for part in _split(text, lower=False):
-        if part.lower() not in {n.lower() for n in names}:
-            names.append(part)
-    return tuple(names)
-
-
-def _split(text: str | Iterable[Any], lower: bool = True) -> list[str]:
-    items = text.split(",") if isinstance(text, str) else [str(t) for t in text]
-    out = [item.strip() for item in items if item.strip()]
-    return [o.lower() for o in out] if lower else out
-
-
-def _bool(value: Any, label: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise InputError(f"{label} {value!r} is not true or false", hint="use true or false")
 
 
 # -- the whole rule ---------------------------------------------------------------------------
@@ -376,7 +251,7 @@ def parse_rule(
         values["after"] = parse_seconds(get["after"], label("after"), minimum=60, example="50m")
     for key in ("strict", "enabled"):
         if key in get:
-            values[key] = _bool(get[key], label(key))
+            values[key] = parse_bool(get[key], label(key))
     rule = Rule(name=name, kind=kind, **values)
     _check_whole(rule, label)
     return rule

@@ -19,6 +19,7 @@ PACKAGE_OF = {
     "dbus-monitor": "dbus-bin",
     "dbus-send": "dbus-bin",
     "dunst": "dunst",
+    "dunstctl": "dunst",
     "notify-send": "libnotify-bin",
     "systemd-analyze": "systemd",
     "chromium": "chromium",

@@ -60,9 +60,15 @@ def test_recorded_spans_match_what_was_done(x_session: Any, tmp_path: Path) -> N
     finally:
         daemon.kill()
     spans = daemon.spans()
-    apps = [s.app for s in spans if s.state is SpanState.ACTIVE]
-    # The opening focus may be whatever openbox focused last; the script's order follows.
-    assert apps[-4:] == ["AppAlpha", "AppBeta", "AppAlpha", "AppBeta"]
+    # While openbox moves focus, a tick may see no window at all: that is a span without an
+    # app, not a switch. The opening focus may be whatever openbox focused last.
+    apps = [
+        app
+        for app, _ in itertools.groupby(
+            s.app for s in spans if s.state is SpanState.ACTIVE and s.app is not None
+        )
+    ]
+    assert apps[-4:] == ["AppAlpha", "AppBeta", "AppAlpha", "AppBeta"], spans
     titles = {s.title for s in spans if s.app == "AppAlpha"}
     assert "alpha window" in titles
     active = active_by_app(daemon)

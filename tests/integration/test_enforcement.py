@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,8 @@ from typing import Any
 import psutil
 import pytest
 
+from presence.platform.base import Session
+from presence.platform.plyer_notify import PlyerNotifier
 from tests.integration.components import require
 from tests.integration.daemon_process import DaemonProcess
 from tests.integration.monitor_output import call_times
@@ -235,3 +238,18 @@ def test_an_xterm_closed_and_another_paused_and_resumed(
     assert closing[:2] == ["start", "action"]
     calm = [e for e, _, _ in log_events(daemon, "calm")]
     assert calm[:3] == ["start", "action", "override"]
+
+
+def test_the_plyer_fallback_reaches_the_notification_server(
+    dunst: dict[str, str], session_bus: PrivateBus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require("notify-send")
+    # plyer runs notify-send with the process environment: point it at the private bus
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", session_bus.address)
+    notifier = PlyerNotifier(Session.from_env())
+    with BusRecorder(session_bus.address, tmp_path / "bus.log") as bus:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # plyer warns that dbus-python is not installed
+            notifier.notify("Tech-free time in 10 min", "“evening” 22:00 to 06:00.")
+        text = bus.wait_for('string "Tech-free time in 10 min"')
+    assert "“evening” 22:00 to 06:00." in text

@@ -163,12 +163,15 @@ def test_overlapping_rules_act_independently() -> None:
         rule("tech-free", "night", **NIGHT, action="lock"),
         rule("tech-free", "late", days="daily", start="23:00", end="23:30", warn="none"),
         rule("focus", "calm", days="daily", start="22:30", end="23:45", apps="firefox", grace=0),
+        rule("tech-free", "once", on="2026-01-15", start="23:10", end="23:20", action="lock"),
+        rule("tech-free", "other-day", on="2026-01-16", start="23:10", end="23:20"),
     ]
     sim = Sim(rules, BERLIN, "2026-01-15 21:00", app="xterm")
     sim.run("2026-01-16 00:00", 30.0)
     counts = sim.counts()
-    assert [counts[("start", n)] for n in ("night", "late", "calm")] == [1, 1, 1]
-    assert [counts[("end", n)] for n in ("late", "calm")] == [1, 1]
+    assert [counts[("start", n)] for n in ("night", "late", "calm", "once")] == [1, 1, 1, 1]
+    assert [counts[("end", n)] for n in ("late", "calm", "once")] == [1, 1, 1]
+    assert counts[("warning", "other-day")] == counts[("start", "other-day")] == 0
     assert counts[("warning", "late")] == 0
     assert counts[("action", "calm")] == 0  # firefox never had focus
 

@@ -12,17 +12,8 @@ import pytest
 from presence.duration import parse_duration
 from presence.errors import InputError
 from presence.rules.cooldown import loosening, plan_change
-from presence.rules.model import (
-    Action,
-    Rule,
-    RuleKind,
-    file_label,
-    format_seconds,
-    parse_days,
-    parse_rule,
-    parse_time,
-    parse_warn,
-)
+from presence.rules.model import Action, Rule, RuleKind, file_label, parse_rule
+from presence.rules.values import format_seconds, parse_days, parse_time, parse_warn
 
 
 @pytest.mark.parametrize(

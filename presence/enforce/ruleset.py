@@ -1,0 +1,57 @@
+"""The rules the enforcer works with: read from the database when they change (one cheap
+fingerprint query a tick), after carrying out the loosening changes whose cooldown is over.
+A row that does not validate is skipped with one warning. Enforcer's lock held.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from presence.errors import PresenceError
+from presence.rules.model import Rule, file_label, parse_rule
+from presence.store import RuleStore
+
+log = logging.getLogger(__name__)
+
+
+class RuleSet:
+    """The current rules (all of them; the engine skips disabled ones and other devices')."""
+
+    def __init__(self, store: RuleStore) -> None:
+        self._store = store
+        self._fingerprint: tuple[Any, ...] | None = None
+        self._warned: set[str] = set()
+        self.rules: list[Rule] = []
+        self.ids: dict[str, int] = {}
+
+    def refresh(self, now: datetime, *, force: bool = False) -> None:
+        """Reload when the table changed. Raises StorageError when it cannot be read."""
+        self._store.apply_due(now)
+        fingerprint = self._store.fingerprint()
+        if not force and fingerprint == self._fingerprint:
+            return
+        rows = self._store.rules()
+        self._fingerprint = fingerprint
+        loaded, ids = [], {}
+        for row in rows:
+            try:
+                rule = parse_rule(row.name, row.kind, row.fields, file_label("database", row.name))
+            except PresenceError as exc:
+                if row.name not in self._warned:
+                    self._warned.add(row.name)
+                    log.warning("rule %r is invalid, skipped: %s", row.name, exc.message)
+                continue
+            loaded.append(replace(rule, enabled=row.enabled))
+            ids[row.name] = row.id
+        if loaded != self.rules:
+            log.info("rules in force: %s", ", ".join(r.name for r in loaded if r.enabled) or "none")
+        self.rules, self.ids = loaded, ids
+
+    def get(self, name: str) -> Rule | None:
+        return next((r for r in self.rules if r.name == name), None)
+
+    def by_name(self) -> dict[str, Rule]:
+        return {r.name: r for r in self.rules}

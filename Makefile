@@ -40,7 +40,7 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m presence.config_reference > docs/configuration.md
-	$(BIN)/typer presence.cli utils docs --name presence --title "CLI reference" --output docs/cli.md
+	$(BIN)/typer presence.cli.app utils docs --name presence --title "CLI reference" --output docs/cli.md
 	$(BIN)/python -m presence.service_files systemd
 
 clean:

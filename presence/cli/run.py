@@ -7,7 +7,6 @@ import sys
 
 import typer
 
-from presence import daemon
 from presence.cli.context import AppContext
 
 
@@ -26,6 +25,8 @@ def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(ctx: typer.Context) -> None:
         """Run the daemon in the foreground until SIGTERM or Ctrl-C (exit 0)."""
+        from presence import daemon  # noqa: PLC0415 - `presence --help` need not load it
+
         context: AppContext = ctx.obj
         settings = context.settings
         setup_logging("DEBUG" if context.debug else settings.logging.level)

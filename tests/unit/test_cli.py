@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from presence.cli import main
+from presence.cli import _command, main
 from presence.config import Paths, Settings, database_url
 from presence.errors import ExitCode
 from presence.model import Span, SpanState
@@ -160,3 +160,30 @@ def test_damaged_database_no_traceback(home: Path) -> None:
     )
     assert result.returncode == ExitCode.STORAGE
     assert "damaged" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["run"], "run"),
+        (["--config", "x.toml", "run"], "run"),
+        (["-c", "run", "today"], "today"),  # `run` is the option's value here
+        (["--config=x.toml", "--debug", "run"], "run"),
+        (["--help"], None),
+        (["--version", "run"], None),
+        ([], None),
+        (["report", "--week"], "report"),
+    ],
+)
+def test_command_word_picks_the_lean_path(argv: list[str], command: str | None) -> None:
+    assert _command(argv) == command
+
+
+def test_run_help_on_the_lean_path() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "presence", "--config", "/nonexistent.toml", "run", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "Run the daemon in the foreground" in result.stdout

@@ -21,7 +21,7 @@ def test_cli_reference_is_current(tmp_path: Path) -> None:
     subprocess.run(
         [
             str(typer),
-            "presence.cli",
+            "presence.cli.app",
             "utils",
             "docs",
             "--name",

@@ -130,7 +130,8 @@ def _say(outcome: Outcome, zone: tzinfo, cooldown: float) -> None:
         out.print(f"Rule {outcome.name!r} {outcome.verb}; in force now.")
     else:
         out.print(
-            f"Rule {outcome.name!r} {outcome.verb} at {_local(outcome.change.effective, zone)}: "
+            f"Rule {outcome.name!r} will be {outcome.verb} at "
+            f"{_local(outcome.change.effective, zone)}: "
             f"this loosens it ({', '.join(outcome.change.reasons)}), which waits "
             f"rules.cooldown ({format_duration(cooldown)}). Until then the rule stays as it is."
         )

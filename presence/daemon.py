@@ -165,6 +165,7 @@ class Daemon:
         try:
             self.tick()
             self.notifier.ready(self.describe())
+            threading.Thread(target=self._verify_database, name="db-check", daemon=True).start()
             while not self.stop_event.is_set():
                 if self.reload_event.is_set():
                     self.reload_event.clear()
@@ -182,6 +183,20 @@ class Daemon:
             reason = "stopped"
         finally:
             self.shutdown(reason)
+
+    def _verify_database(self) -> None:
+        """Read every page once after READY (a full check before it would delay the start on a
+        large file): damage the schema read at start could not see is reported here."""
+        try:
+            problems = self.store.quick_check()
+        except PresenceError as exc:
+            problems = [exc.message]
+        if problems:
+            log.error(
+                "the database is damaged (%s); spans are still recorded where it can be "
+                "written: stop presence and run `presence data check`, then `presence data repair`",
+                "; ".join(problems[:3]),
+            )
 
     def describe(self) -> str:
         """One line for systemd's STATUS (never a window title: `systemctl status` shows it)."""

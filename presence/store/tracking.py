@@ -132,6 +132,16 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def quick_check(self, limit: int = 5) -> list[str]:
+        """SQLite's `PRAGMA quick_check`: the problems found (none: []). Reads every page, so
+        it takes a while on a large file; other databases check themselves and return []."""
+        if self.engine.dialect.name != "sqlite":
+            return []
+        with self._begin() as c:
+            rows = c.exec_driver_sql(f"PRAGMA quick_check({int(limit)})").all()
+        found = [str(r[0]) for r in rows]
+        return [] if found == ["ok"] else found
+
     @contextlib.contextmanager
     def _begin(self) -> Iterator[Connection]:
         try:

@@ -99,3 +99,18 @@ def test_repair_is_refused_while_the_daemon_records(daemon: DaemonProcess) -> No
     finally:
         daemon.kill()
     assert presence(daemon, "data", "repair", "--force").returncode == 0  # and once stopped
+
+
+def test_the_daemon_reports_damage_inside_the_file_after_start(daemon: DaemonProcess) -> None:
+    """Damage the schema read cannot see is found by the check that runs after READY."""
+    spans = make_database(daemon.db_path, COUNT)
+    garble_span_page(daemon.db_path, spans)
+    daemon.start(wait_for="the database is damaged")
+    try:
+        assert daemon.proc is not None and daemon.proc.poll() is None  # still running
+        assert daemon.stop(signal.SIGTERM) == 0
+    finally:
+        daemon.kill()
+    log = daemon.log()
+    assert "presence data repair" in log
+    assert "Traceback" not in log

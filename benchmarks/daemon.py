@@ -81,6 +81,14 @@ def cost(x: Any, root: Path, seconds: float) -> dict[str, float]:
     rng = random.Random(7)
     windows = [x.spawn_xterm(f"Cost{i}", f"cost {i}")[1] for i in range(3)]
     daemon = DaemonProcess(root, without_bus(x.env))
+    # The very first start also creates and migrates the database (Alembic is loaded then);
+    # every later start, the daemon's all-day case, finds the schema current. Measure both.
+    daemon.start()
+    daemon.wait_for_log("using x11")
+    time.sleep(3)
+    assert daemon.proc is not None
+    first_rss = psutil.Process(daemon.proc.pid).memory_info().rss
+    daemon.stop(signal.SIGTERM)
     daemon.start()
     assert daemon.proc is not None
     proc = psutil.Process(daemon.proc.pid)
@@ -108,11 +116,13 @@ def cost(x: Any, root: Path, seconds: float) -> dict[str, float]:
         "cpu_max_percent": max(cpu),
         "rss_max_mb": max(rss) / 1e6,
         "rss_median_mb": statistics.median(rss) / 1e6,
+        "rss_first_start_mb": first_rss / 1e6,
     }
     print(
         f"cost: {seconds / 60:g} min at a 1 s tick: CPU median "
         f"{figures['cpu_median_percent']:.2f} % of one core "
         f"(max {figures['cpu_max_percent']:.2f} %), RSS max {figures['rss_max_mb']:.1f} MB "
+        f"(first start, migrating a new database: {figures['rss_first_start_mb']:.1f} MB) "
         f"(targets <= 0.5 %, <= 60 MB)"
     )
     return figures

@@ -31,6 +31,7 @@ from Xlib.protocol import event
 
 from presence.errors import BackendError
 from presence.platform.base import AppWindow, Probe, Session
+from presence.platform.x11_display import CONNECTION_LOST, connect, probe_display
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,6 @@ _LIST_LONGS = 4096  # _NET_CLIENT_LIST of up to 4096 windows
 _SOURCE_USER = 2
 _SKIPPED_TYPES = ("_NET_WM_WINDOW_TYPE_DOCK", "_NET_WM_WINDOW_TYPE_DESKTOP")
 _GONE = (psutil.NoSuchProcess, psutil.ZombieProcess)
-_CONNECTION_LOST = (Xlib.error.ConnectionClosedError, OSError)
 
 
 def protected_pids() -> frozenset[int]:
@@ -66,24 +66,13 @@ class X11AppController:
     @classmethod
     def probe(cls, session: Session) -> Probe:
         """Side-effect free: only looks at the session; the constructor connects."""
-        if not session.x11_display:
-            return Probe.no(
-                "no X display",
-                hint="closing and pausing apps needs an X11 session (Wayland is not supported)",
-            )
-        return Probe.yes(f"X display {session.x11_display}")
+        return probe_display(
+            session, "closing and pausing apps needs an X11 session (Wayland is not supported)"
+        )
 
     def __init__(self, session: Session) -> None:
         """Connect to the session's X display. Raises BackendError when it cannot."""
-        if not session.x11_display:
-            raise BackendError("no X display", hint="run inside an X11 session or set DISPLAY")
-        try:
-            self._display: Any = Xlib.display.Display(session.x11_display)
-        except (Xlib.error.DisplayError, Xlib.error.XauthError, *_CONNECTION_LOST) as exc:
-            raise BackendError(
-                f"cannot connect to the X display {session.x11_display}: {exc}",
-                hint="check that the X server is running and that DISPLAY and XAUTHORITY are right",
-            ) from exc
+        self._display: Any = connect(session)
         self._root = self._display.screen().root
         atom = self._display.intern_atom
         self._atoms = {
@@ -121,7 +110,7 @@ class X11AppController:
                 if described is not None:
                     found.append(described)
             return found
-        except _CONNECTION_LOST as exc:
+        except CONNECTION_LOST as exc:
             raise BackendError(
                 f"lost the connection to the X display: {exc}",
                 hint="the X server stopped; restart presence inside the new session",
@@ -203,7 +192,7 @@ class X11AppController:
             self._display.flush()
         except Xlib.error.XError as exc:
             log.debug("closing window %#x: %s", window.window, exc)
-        except _CONNECTION_LOST as exc:
+        except CONNECTION_LOST as exc:
             raise BackendError(f"lost the connection to the X display: {exc}") from exc
 
     def _wm_supports(self, name: str) -> bool:
@@ -277,7 +266,7 @@ class X11AppController:
         """Close the X connection. Idempotent; never raises."""
         try:
             self._display.close()
-        except (Xlib.error.XError, *_CONNECTION_LOST):
+        except (Xlib.error.XError, *CONNECTION_LOST):
             pass
 
 

@@ -19,6 +19,7 @@ import Xlib.error
 from presence.errors import BackendError
 from presence.model import InputCounts
 from presence.platform.base import Probe, Session
+from presence.platform.x11_display import CONNECT_FAILED, probe_display
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +29,6 @@ START_TIMEOUT = 10.0
 STOP_TIMEOUT = 2.0
 """Seconds `close()` waits for each listener to stop; a listener still running after that is a
 daemon thread and is abandoned rather than allowed to hang shutdown."""
-
-_CONNECT_FAILED = (
-    Xlib.error.DisplayError,
-    Xlib.error.ConnectionClosedError,
-    Xlib.error.XauthError,
-    Xlib.error.XNoAuthError,
-    OSError,
-)
 
 
 class PynputInputCounter:
@@ -52,9 +45,7 @@ class PynputInputCounter:
     @classmethod
     def probe(cls, session: Session) -> Probe:
         """Side-effect free: only looks at the session; the constructor connects."""
-        if not session.x11_display:
-            return Probe.no("no X display", hint="run inside an X11 session or set DISPLAY")
-        return Probe.yes(f"X display {session.x11_display}")
+        return probe_display(session)
 
     def __init__(self, session: Session) -> None:
         """Check that pynput can record input on the session's display; listen from `start()`.
@@ -78,7 +69,7 @@ class PynputInputCounter:
             # Imported here, never at module import: see the module docstring.
             import pynput.keyboard  # noqa: PLC0415
             import pynput.mouse  # noqa: PLC0415
-        except (ImportError, *_CONNECT_FAILED) as exc:
+        except (ImportError, *CONNECT_FAILED) as exc:
             raise BackendError(
                 f"pynput cannot use the X display {display}: {exc}",
                 hint="check that the X server is running and that DISPLAY and XAUTHORITY are right",
@@ -182,7 +173,7 @@ def _require_record(display: str) -> None:
     """Raise BackendError unless `display` is reachable and offers RECORD (pynput's source)."""
     try:
         connection = Xlib.display.Display(display)
-    except _CONNECT_FAILED as exc:
+    except CONNECT_FAILED as exc:
         raise BackendError(
             f"cannot connect to the X display {display}: {exc}",
             hint="check that the X server is running and that DISPLAY and XAUTHORITY are right",
@@ -268,7 +259,7 @@ def _disable_recording(display: str, listeners: list[Any]) -> None:
         return
     try:
         control = Xlib.display.Display(display)
-    except _CONNECT_FAILED as exc:
+    except CONNECT_FAILED as exc:
         log.debug("cannot open a control connection to stop input recording: %s", exc)
         return
     # A context pynput already freed is a harmless BadRecordContext: report it quietly.

@@ -11,17 +11,9 @@ from Xlib.ext import screensaver
 
 from presence.errors import BackendError
 from presence.platform.base import Probe, Session
+from presence.platform.x11_display import CONNECTION_LOST, connect, probe_display
 
 log = logging.getLogger(__name__)
-
-_CONNECTION_LOST = (Xlib.error.ConnectionClosedError, OSError)
-_CONNECT_FAILED = (
-    Xlib.error.DisplayError,
-    Xlib.error.ConnectionClosedError,
-    Xlib.error.XauthError,
-    Xlib.error.XNoAuthError,
-    OSError,
-)
 
 
 class XScreenSaverIdle:
@@ -37,24 +29,14 @@ class XScreenSaverIdle:
     @classmethod
     def probe(cls, session: Session) -> Probe:
         """Side-effect free: only looks at the session; the constructor connects."""
-        if not session.x11_display:
-            return Probe.no("no X display", hint="run inside an X11 session or set DISPLAY")
-        return Probe.yes(f"X display {session.x11_display}")
+        return probe_display(session)
 
     def __init__(self, session: Session) -> None:
         """Connect to the session's X display and check for MIT-SCREEN-SAVER.
 
         Raises BackendError when the display cannot be reached or lacks the extension.
         """
-        if not session.x11_display:
-            raise BackendError("no X display", hint="run inside an X11 session or set DISPLAY")
-        try:
-            self._display: Any = Xlib.display.Display(session.x11_display)
-        except _CONNECT_FAILED as exc:
-            raise BackendError(
-                f"cannot connect to the X display {session.x11_display}: {exc}",
-                hint="check that the X server is running and that DISPLAY and XAUTHORITY are right",
-            ) from exc
+        self._display: Any = connect(session)
         self._closed = False
         if not self._display.has_extension(screensaver.extname):
             self.close()
@@ -74,7 +56,7 @@ class XScreenSaverIdle:
         """
         try:
             info = self._root.screensaver_query_info()
-        except (*_CONNECTION_LOST, Xlib.error.XError) as exc:
+        except (*CONNECTION_LOST, Xlib.error.XError) as exc:
             raise BackendError(
                 f"cannot read the idle time from the X server: {exc}",
                 hint="the X server stopped; restart presence inside the new session",
@@ -88,5 +70,5 @@ class XScreenSaverIdle:
         self._closed = True
         try:
             self._display.close()
-        except (*_CONNECTION_LOST, Xlib.error.XError):
+        except (*CONNECTION_LOST, Xlib.error.XError):
             pass  # the server is already gone: nothing left to release

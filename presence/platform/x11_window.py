@@ -18,6 +18,7 @@ from Xlib.ext import res
 from presence.errors import BackendError
 from presence.model import WindowInfo
 from presence.platform.base import Probe, Session
+from presence.platform.x11_display import CONNECTION_LOST, connect, probe_display
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +37,6 @@ _MAX_DESCENT = 200  # windows examined when looking below a frame for its client
 # Errors that mean "this window went away while we read it", not "the display is gone".
 _VANISHED = (Xlib.error.XError,)
 # Errors that mean the connection itself is unusable.
-_CONNECTION_LOST = (Xlib.error.ConnectionClosedError, OSError)
-_CONNECT_FAILED = (
-    Xlib.error.DisplayError,
-    Xlib.error.ConnectionClosedError,
-    Xlib.error.XauthError,
-    Xlib.error.XNoAuthError,
-    OSError,
-)
 
 
 class X11WindowSource:
@@ -60,16 +53,14 @@ class X11WindowSource:
     @classmethod
     def probe(cls, session: Session) -> Probe:
         """Side-effect free: only looks at the session; the constructor connects."""
-        if not session.x11_display:
-            return Probe.no("no X display", hint="run inside an X11 session or set DISPLAY")
-        return Probe.yes(f"X display {session.x11_display}")
+        return probe_display(session)
 
     def __init__(self, session: Session) -> None:
         """Connect to the session's X display and intern the atoms used on every read.
 
         Raises BackendError when there is no display or it cannot be reached.
         """
-        self._display = _connect(session)
+        self._display = connect(session)
         self._closed = False
         try:
             self._root = self._display.screen().root
@@ -85,7 +76,7 @@ class X11WindowSource:
             self._hostname = socket.gethostname().lower().split(".")[0]
             # XRes reports the pid the server saw on the client's socket (SO_PEERCRED).
             self._has_xres = bool(self._display.has_extension(res.extname))
-        except (*_CONNECTION_LOST, Xlib.error.XError) as exc:
+        except (*CONNECTION_LOST, Xlib.error.XError) as exc:
             self.close()
             raise BackendError(
                 f"the X display {session.x11_display} failed during setup: {exc}",
@@ -110,7 +101,7 @@ class X11WindowSource:
             # BadWindow/BadDrawable/BadMatch: the window was destroyed between two requests.
             log.debug("focused window vanished while read: %s", exc)
             return None
-        except _CONNECTION_LOST as exc:
+        except CONNECTION_LOST as exc:
             raise BackendError(
                 f"lost the connection to the X display: {exc}",
                 hint="the X server stopped; restart presence inside the new session",
@@ -123,7 +114,7 @@ class X11WindowSource:
         self._closed = True
         try:
             self._display.close()
-        except (*_CONNECTION_LOST, Xlib.error.XError):
+        except (*CONNECTION_LOST, Xlib.error.XError):
             pass  # the server is already gone: nothing left to release
 
     # -- finding the window ------------------------------------------------------------------
@@ -279,18 +270,6 @@ class X11WindowSource:
 class _WindowManager:
     check: int | None  # the _NET_SUPPORTING_WM_CHECK window, not an application
     ewmh_active: bool  # _NET_ACTIVE_WINDOW is listed in _NET_SUPPORTED
-
-
-def _connect(session: Session) -> Any:
-    if not session.x11_display:
-        raise BackendError("no X display", hint="run inside an X11 session or set DISPLAY")
-    try:
-        return Xlib.display.Display(session.x11_display)
-    except _CONNECT_FAILED as exc:
-        raise BackendError(
-            f"cannot connect to the X display {session.x11_display}: {exc}",
-            hint="check that the X server is running and that DISPLAY and XAUTHORITY are right",
-        ) from exc
 
 
 def _bytes(value: Any) -> bytes:

@@ -15,44 +15,26 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
 import platformdirs
 import tomli_w
 import tzlocal
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import ErrorDetails
+from msgspec import Meta, field
 
 from presence.duration import parse_duration
 from presence.errors import ConfigError
 
 APP = "presence"
 
-
-def _seconds(value: Any) -> Any:
-    """Accept `90`, `90s`, `5m`... for duration settings; leave other types to pydantic."""
-    if isinstance(value, str):
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            raise ValueError(str(exc)) from None
-    return value
+DURATION = {"duration": True}
+"""Meta(extra=DURATION) marks a duration: `90`, `90s`, `5m` or `1h30m` in the file."""
 
 
-Seconds = Annotated[float, BeforeValidator(_seconds)]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One table of config.toml. Validation errors in `__post_init__` start with the key."""
 
 
 class TitlePrivacy(StrEnum):
@@ -61,177 +43,225 @@ class TitlePrivacy(StrEnum):
     OFF = "off"  # no titles at all; spans split by application only
 
 
-class SamplingSettings(_Section):
+class SamplingSettings(_Section, frozen=True):
     """How often and how the desktop is read."""
 
-    interval: Seconds = Field(1.0, ge=0.2, le=60, description="seconds between two ticks")
-    idle_after: Seconds = Field(
-        120.0, ge=5, le=3600, description="no input for this long makes the time idle"
-    )
-    flush_every: Seconds = Field(
-        10.0, ge=1, le=10, description="the open span is written at least this often"
-    )
-    gap_after: Seconds = Field(
-        6.0,
-        ge=2,
-        le=600,
-        description="a tick later than this (suspend, stopped process) ends the span",
-    )
+    interval: Annotated[
+        float, Meta(ge=0.2, le=60, description="seconds between two ticks", extra=DURATION)
+    ] = 1.0
+    idle_after: Annotated[
+        float,
+        Meta(
+            ge=5,
+            le=3600,
+            description="no input for this long makes the time idle",
+            extra=DURATION,
+        ),
+    ] = 120.0
+    flush_every: Annotated[
+        float,
+        Meta(
+            ge=1,
+            le=10,
+            description="the open span is written at least this often",
+            extra=DURATION,
+        ),
+    ] = 10.0
+    gap_after: Annotated[
+        float,
+        Meta(
+            ge=2,
+            le=600,
+            description="a tick later than this (suspend, stopped process) ends the span",
+            extra=DURATION,
+        ),
+    ] = 6.0
 
-    @model_validator(mode="after")
-    def _gap_longer_than_tick(self) -> SamplingSettings:
+    def __post_init__(self) -> None:
         if self.gap_after < 2 * self.interval:
             raise ValueError(
-                f"gap_after ({self.gap_after:g} s) must be at least twice interval "
+                f"gap_after: {self.gap_after:g} s must be at least twice interval "
                 f"({self.interval:g} s), or every tick would look like a suspend"
             )
-        return self
 
 
-class DatabaseSettings(_Section):
+class DatabaseSettings(_Section, frozen=True):
     """Where spans, rules and logs are stored."""
 
-    url: str = Field(
-        "",
-        description="SQLAlchemy URL; empty means SQLite at $XDG_DATA_HOME/presence/presence.db",
-    )
+    url: Annotated[
+        str,
+        Meta(
+            description="SQLAlchemy URL; empty means SQLite at $XDG_DATA_HOME/presence/presence.db"
+        ),
+    ] = ""
 
-    @field_validator("url")
-    @classmethod
-    def _known_scheme(cls, value: str) -> str:
-        if value and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
-            raise ValueError("use a sqlite:/// or postgresql:// URL, or leave it empty")
-        return value
+    def __post_init__(self) -> None:
+        if self.url and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", self.url):
+            raise ValueError("url: use a sqlite:/// or postgresql:// URL, or leave it empty")
 
 
-class PrivacySettings(_Section):
+class PrivacySettings(_Section, frozen=True):
     """What is kept of window titles and which apps are not recorded by name."""
 
-    titles: TitlePrivacy = Field(TitlePrivacy.FULL, description="full, redacted or off")
-    exclude_apps: list[str] = Field(
-        default_factory=list,
-        description="apps recorded as [excluded] with no title (matched case-insensitively)",
-    )
-    redact_titles: list[str] = Field(
-        default_factory=list,
-        description="extra regular expressions; a matching title is recorded as [redacted]",
-    )
+    titles: Annotated[TitlePrivacy, Meta(description="full, redacted or off")] = TitlePrivacy.FULL
+    exclude_apps: Annotated[
+        list[str],
+        Meta(description="apps recorded as [excluded] with no title (matched case-insensitively)"),
+    ] = field(default_factory=list)
+    redact_titles: Annotated[
+        list[str],
+        Meta(description="extra regular expressions; a matching title is recorded as [redacted]"),
+    ] = field(default_factory=list)
 
-    @field_validator("redact_titles")
-    @classmethod
-    def _valid_patterns(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
+    def __post_init__(self) -> None:
+        for pattern in self.redact_titles:
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
-        return patterns
+                raise ValueError(
+                    f"redact_titles: {pattern!r} is not a regular expression: {exc}"
+                ) from None
 
 
-BackendName = Annotated[str, Field(pattern=r"^[a-z0-9_-]+$")]
+def _backend(description: str) -> Any:
+    return Meta(pattern=r"^[a-z0-9_-]+$", description=description)
 
 
-class BackendSettings(_Section):
+class BackendSettings(_Section, frozen=True):
     """Force a backend per capability by name (`presence doctor` lists them), or `none`."""
 
-    window: BackendName = Field("auto", description="focused window: auto, x11 or none")
-    idle: BackendName = Field("auto", description="idle time: auto, xscreensaver or none")
-    input: BackendName = Field("auto", description="input counts: auto, pynput or none")
-    lock: BackendName = Field("auto", description="lock state: auto, logind, screensaver or none")
-    notify: BackendName = Field("auto", description="notifications: auto, dbus, plyer, log or none")
-    locker: BackendName = Field("auto", description="locking the screen: auto, session or none")
-    apps: BackendName = Field("auto", description="closing and pausing apps: auto, x11 or none")
+    window: Annotated[str, _backend("focused window: auto, x11 or none")] = "auto"
+    idle: Annotated[str, _backend("idle time: auto, xscreensaver or none")] = "auto"
+    input: Annotated[str, _backend("input counts: auto, pynput or none")] = "auto"
+    lock: Annotated[str, _backend("lock state: auto, logind, screensaver or none")] = "auto"
+    notify: Annotated[str, _backend("notifications: auto, dbus, plyer, log or none")] = "auto"
+    locker: Annotated[str, _backend("locking the screen: auto, session or none")] = "auto"
+    apps: Annotated[str, _backend("closing and pausing apps: auto, x11 or none")] = "auto"
 
 
-class DeviceSettings(_Section):
+class DeviceSettings(_Section, frozen=True):
     """This device's identity in a shared database."""
 
-    name: str = Field(
-        default_factory=socket.gethostname,
-        min_length=1,
-        max_length=64,
-        description="this device's name (default: the host name)",
-    )
+    name: Annotated[
+        str,
+        Meta(
+            min_length=1, max_length=64, description="this device's name (default: the host name)"
+        ),
+    ] = field(default_factory=socket.gethostname)
 
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
-class ReportSettings(_Section):
+class ReportSettings(_Section, frozen=True):
     """How days and weeks are cut, and what reports show."""
 
-    day_start: str = Field("04:00", description="local time a day starts (HH:MM)")
-    week_start: Weekday = Field("monday", description="first day of a week")
-    timezone: str = Field("local", description="an IANA zone such as Europe/Berlin, or local")
-    session_break: Seconds = Field(
-        300.0, ge=30, le=7200, description="away this long (idle, locked, off) ends a session"
+    day_start: Annotated[str, Meta(description="local time a day starts (HH:MM)")] = "04:00"
+    week_start: Annotated[Weekday, Meta(description="first day of a week")] = "monday"
+    timezone: Annotated[str, Meta(description="an IANA zone such as Europe/Berlin, or local")] = (
+        "local"
     )
-    top: int = Field(10, ge=1, le=1000, description="apps and categories listed in tables")
+    session_break: Annotated[
+        float,
+        Meta(
+            ge=30,
+            le=7200,
+            description="away this long (idle, locked, off) ends a session",
+            extra=DURATION,
+        ),
+    ] = 300.0
+    top: Annotated[int, Meta(ge=1, le=1000, description="apps and categories listed in tables")] = (
+        10
+    )
 
-    @field_validator("day_start")
-    @classmethod
-    def _hh_mm(cls, value: str) -> str:
-        match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+    def __post_init__(self) -> None:
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", self.day_start)
         if not match or int(match[1]) > 23 or int(match[2]) > 59:
-            raise ValueError("use HH:MM between 00:00 and 23:59")
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        if value != "local":
+            raise ValueError(f"day_start: {self.day_start!r}: use HH:MM between 00:00 and 23:59")
+        if self.timezone != "local":
             try:
-                ZoneInfo(value)
+                ZoneInfo(self.timezone)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValueError(
-                    f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)"
+                    f"timezone: {self.timezone!r} is not an IANA time zone (e.g. Europe/Berlin)"
                 ) from None
-        return value
 
 
-class LoggingSettings(_Section):
+class LoggingSettings(_Section, frozen=True):
     """What the daemon logs (to stderr, which systemd sends to the journal)."""
 
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        "INFO", description="DEBUG also logs window titles"
-    )
+    level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+        Meta(description="DEBUG also logs window titles"),
+    ] = "INFO"
 
 
-class RuleSettings(_Section):
+class RuleSettings(_Section, frozen=True):
     """How rules are enforced (the rules themselves live in the database: `presence rules`)."""
 
-    cooldown: Seconds = Field(
-        86400.0,
-        ge=0,
-        le=30 * 86400,
-        description="a change that loosens a rule waits this long; 0 turns the wait off",
-    )
-    nudge_every: Seconds = Field(
-        300.0, ge=30, le=3600, description="a nudge repeats this often while the screen is used"
-    )
-    close_timeout: Seconds = Field(
-        10.0, ge=1, le=300, description="an app asked to close is terminated after this long"
-    )
-    lock_command: str = Field(
-        "", description="a command that locks the screen, tried after the built-in ways"
-    )
-    snooze: Seconds = Field(300.0, ge=60, le=3600, description="how long a snooze lasts")
-    focus_apps: list[str] = Field(
-        default_factory=list, description="apps `presence focus` keeps away when none are named"
-    )
+    cooldown: Annotated[
+        float,
+        Meta(
+            ge=0,
+            le=30 * 86400,
+            description="a change that loosens a rule waits this long; 0 turns the wait off",
+            extra=DURATION,
+        ),
+    ] = 86400.0
+    nudge_every: Annotated[
+        float,
+        Meta(
+            ge=30,
+            le=3600,
+            description="a nudge repeats this often while the screen is used",
+            extra=DURATION,
+        ),
+    ] = 300.0
+    close_timeout: Annotated[
+        float,
+        Meta(
+            ge=1,
+            le=300,
+            description="an app asked to close is terminated after this long",
+            extra=DURATION,
+        ),
+    ] = 10.0
+    lock_command: Annotated[
+        str, Meta(description="a command that locks the screen, tried after the built-in ways")
+    ] = ""
+    snooze: Annotated[
+        float, Meta(ge=60, le=3600, description="how long a snooze lasts", extra=DURATION)
+    ] = 300.0
+    focus_apps: Annotated[
+        list[str], Meta(description="apps `presence focus` keeps away when none are named")
+    ] = field(default_factory=list)
 
 
-class Settings(_Section):
+class Settings(_Section, frozen=True):
     """Everything in config.toml. Each section is optional."""
 
-    sampling: SamplingSettings = Field(default_factory=SamplingSettings)
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
-    backends: BackendSettings = Field(default_factory=BackendSettings)
-    device: DeviceSettings = Field(default_factory=DeviceSettings)
-    reports: ReportSettings = Field(default_factory=ReportSettings)
-    logging: LoggingSettings = Field(default_factory=LoggingSettings)
-    rules: RuleSettings = Field(default_factory=RuleSettings)
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    backends: BackendSettings = field(default_factory=BackendSettings)
+    device: DeviceSettings = field(default_factory=DeviceSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    rules: RuleSettings = field(default_factory=RuleSettings)
+
+
+SECTIONS: dict[str, type[_Section]] = {f.name: f.type for f in msgspec.structs.fields(Settings)}
+
+
+def field_meta(section: type[_Section]) -> dict[str, Meta]:
+    """Each field's Meta (bounds, description, extra), read from its annotation."""
+    hints = get_type_hints(section, include_extras=True)
+    found = {}
+    for name, hint in hints.items():
+        metas = [m for m in getattr(hint, "__metadata__", ()) if isinstance(m, Meta)]
+        if metas:
+            found[name] = metas[0]
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,35 +301,86 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def _describe(error: ErrorDetails) -> str:
-    key = ".".join(str(part) for part in error["loc"])
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return f"unknown key {key!r}"
-    if kind == "missing":
-        return f"{key!r} is required"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{key!r}: {message} (got {error.get('input')!r})"
+_ERROR = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<key>[^`]*)`$")
+_KEYED = re.compile(r"^(?P<key>[a-z_]+): (?P<message>.*)$", re.DOTALL)
+
+
+def _lookup(data: Any, key: str) -> Any:
+    for part in key.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+def _describe(error: str, data: dict[str, Any]) -> tuple[str, bool]:
+    """msgspec's message as `'section.key': what is wrong (got ...)`; True for unknown keys."""
+    parsed = _ERROR.match(error)
+    message = parsed["message"] if parsed else error
+    path = (parsed["path"] or "").lstrip(".") if parsed else ""
+    unknown = _UNKNOWN.match(message)
+    if unknown:
+        return f"unknown key {'.'.join(p for p in (path, unknown['key']) if p)!r}", True
+    keyed = _KEYED.match(message)
+    if keyed:  # a __post_init__ check names its key first
+        path, message = f"{path}.{keyed['key']}", keyed["message"]
+    got = _lookup(data, path)
+    message = message.replace("`", "")
+    if message.startswith("Invalid enum value"):
+        message += f"; use one of: {', '.join(_allowed(path))}"
+    elif got is not None and "got" not in message and repr(got) not in message:
+        message += f" (got {got!r})"
+    return f"{path!r}: {message}", False
+
+
+def _allowed(path: str) -> list[str]:
+    """The values an enum or Literal setting at `section.key` takes."""
+    section, _, key = path.partition(".")
+    if section not in SECTIONS:
+        return []
+    hint = get_type_hints(SECTIONS[section], include_extras=False).get(key)
+    if isinstance(hint, type) and issubclass(hint, StrEnum):
+        return [member.value for member in hint]
+    return [str(value) for value in get_args(hint)]
 
 
 def _known_keys() -> str:
-    sections = []
-    for name, field in Settings.model_fields.items():
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            sections.append(f"[{name}] " + ", ".join(annotation.model_fields))
-    return "; ".join(sections)
+    return "; ".join(
+        f"[{name}] " + ", ".join(f.name for f in msgspec.structs.fields(section))
+        for name, section in SECTIONS.items()
+    )
+
+
+def _parse_durations(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """A copy of `data` with duration strings (`5m`) turned into seconds."""
+    fixed = dict(data)
+    for name, section in SECTIONS.items():
+        table = data.get(name)
+        if not isinstance(table, dict):
+            continue
+        table = dict(table)
+        for key, meta in field_meta(section).items():
+            value = table.get(key)
+            if meta.extra == DURATION and isinstance(value, str):
+                try:
+                    table[key] = parse_duration(value)
+                except ValueError as exc:
+                    raise ConfigError(
+                        f"{source}: '{name}.{key}': {exc}", hint="see docs/configuration.md"
+                    ) from None
+        fixed[name] = table
+    return fixed
 
 
 def parse_settings(data: dict[str, Any], source: str) -> Settings:
     """Validate `data` (a parsed TOML document). Raises ConfigError naming `source` and keys."""
     try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
-        problems = [_describe(e) for e in exc.errors()]
-        unknown = any(e["type"] == "extra_forbidden" for e in exc.errors())
+        return msgspec.convert(_parse_durations(data, source), Settings)
+    except msgspec.ValidationError as exc:
+        problem, unknown = _describe(str(exc), data)
         hint = f"known keys: {_known_keys()}" if unknown else "see docs/configuration.md"
-        raise ConfigError(f"{source}: " + "; ".join(problems), hint=hint) from None
+        raise ConfigError(f"{source}: {problem}", hint=hint) from None
 
 
 def load_settings(path: Path) -> Settings:
@@ -340,4 +421,10 @@ def zone_of(settings: Settings) -> tzinfo:
 
 def settings_toml(settings: Settings) -> str:
     """The settings as a TOML document (what `presence config show` prints)."""
-    return tomli_w.dumps(settings.model_dump(mode="json"))
+    return tomli_w.dumps(settings_dict(settings))
+
+
+def settings_dict(settings: Settings) -> dict[str, Any]:
+    """The settings as plain data (strings, numbers, lists), e.g. for JSON."""
+    data: dict[str, Any] = msgspec.to_builtins(settings)
+    return data

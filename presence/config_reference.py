@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import socket
 
-from pydantic import BaseModel
+import msgspec
 
-from presence.config import Settings
+from presence.config import DURATION, SECTIONS, field_meta
 
 HEADER = """# Configuration reference
 
@@ -26,46 +26,44 @@ default `$XDG_DATA_HOME/presence`), `PRESENCE_BACKEND_<CAPABILITY>` (force a bac
 """
 
 
-def _default(field: Any) -> str:
-    if field.default_factory is not None:
+def _default(field: msgspec.structs.FieldInfo) -> str:
+    if field.default_factory is not msgspec.NODEFAULT:
+        if field.default_factory is socket.gethostname:
+            return "the host name"
         value = field.default_factory()
-        if callable(getattr(value, "model_dump", None)):
-            return "-"
-        if isinstance(value, str) and value:
-            return "the host name" if field.default_factory.__name__ == "gethostname" else value
     else:
         value = field.default
-    if hasattr(value, "value"):
-        value = value.value
-    return json.dumps(value)
+    return json.dumps(msgspec.to_builtins(value))
 
 
-def _constraints(field: Any) -> str:
+def _constraints(meta: msgspec.Meta | None) -> str:
+    if meta is None:
+        return ""
     parts = []
-    for item in field.metadata:
-        for name, symbol in (("ge", ">="), ("le", "<="), ("gt", ">"), ("lt", "<")):
-            bound = getattr(item, name, None)
-            if bound is not None:
-                parts.append(f"{symbol} {bound:g}")
+    for name, symbol in (("ge", ">="), ("le", "<="), ("gt", ">"), ("lt", "<")):
+        bound = getattr(meta, name, None)
+        if bound is not None:
+            parts.append(f"{symbol} {bound:g}")
+    if meta.extra == DURATION:
+        parts.append("a duration")
     return ", ".join(parts)
 
 
 def reference() -> str:
     """The whole document, deterministic (host names and the like are not baked in)."""
     lines = [HEADER]
-    for section_name, section in Settings.model_fields.items():
-        model = section.annotation
-        assert isinstance(model, type) and issubclass(model, BaseModel)
+    for section_name, section in SECTIONS.items():
         lines.append(f"## [{section_name}]\n")
-        if model.__doc__:
-            lines.append(model.__doc__.strip() + "\n")
+        if section.__doc__:
+            lines.append(section.__doc__.strip() + "\n")
         lines.append("| key | default | allowed | meaning |")
         lines.append("| --- | --- | --- | --- |")
-        for key, field in model.model_fields.items():
-            allowed = _constraints(field)
-            lines.append(
-                f"| `{key}` | `{_default(field)}` | {allowed or ' '} | {field.description or ''} |"
-            )
+        metas = field_meta(section)
+        for field in msgspec.structs.fields(section):
+            meta = metas.get(field.name)
+            allowed = _constraints(meta)
+            meaning = (meta.description if meta is not None else None) or ""
+            lines.append(f"| `{field.name}` | `{_default(field)}` | {allowed or ' '} | {meaning} |")
         lines.append("")
     return "\n".join(lines)
 

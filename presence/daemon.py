@@ -22,6 +22,8 @@ from datetime import datetime
 from types import FrameType
 from typing import Any
 
+import msgspec
+
 from presence import __version__
 from presence.categories import categorizer
 from presence.clock import Clock, SystemClock
@@ -236,7 +238,7 @@ class Daemon:
         for key in ("database", "device"):
             if getattr(new, key) != getattr(old, key):
                 log.warning("[%s] changed: it takes effect at the next start", key)
-        new = new.model_copy(update={"database": old.database, "device": old.device})
+        new = msgspec.structs.replace(new, database=old.database, device=old.device)
         sampling = new.sampling
         self.timeline.idle_after = sampling.idle_after
         self.timeline.gap_after = sampling.gap_after

@@ -3,8 +3,9 @@
 Errors: every PresenceError becomes a message, its hint and its exit status here, in main();
 `PRESENCE_DEBUG=1` (or `--debug`) shows the traceback instead.
 
-`presence run` is built on a root app holding only that command: the daemon runs all day, and
-the report, rules and rendering modules (rich among them) would cost it memory for nothing.
+`presence run` takes a lean path (presence.cli.run.daemon_main, argparse): the daemon runs all
+day, and Typer (with pydantic), the report, rules and rendering modules would cost it memory
+for nothing.
 """
 
 from __future__ import annotations
@@ -43,13 +44,11 @@ def main() -> None:
     os.umask(0o077)  # everything presence creates is private to the user
     try:
         if _command(sys.argv[1:]) == "run":
-            from presence.cli import run  # noqa: PLC0415 - the daemon's lean path (see above)
-            from presence.cli.root import new_app  # noqa: PLC0415
+            from presence.cli.run import daemon_main  # noqa: PLC0415 - lean path (see above)
 
-            app = new_app()
-            run.register(app)
-        else:
-            from presence.cli.app import app  # noqa: PLC0415
+            daemon_main(sys.argv[1:])
+            return
+        from presence.cli.app import app  # noqa: PLC0415
 
         # Standalone mode: Typer reports usage errors itself (exit 2) and exits via SystemExit.
         app()

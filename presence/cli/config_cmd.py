@@ -8,7 +8,7 @@ import typer
 
 from presence.cli.context import AppContext
 from presence.cli.render import console, print_json
-from presence.config import settings_toml
+from presence.config import settings_dict, settings_toml
 
 app = typer.Typer(help="Show, locate and check the settings file.", no_args_is_help=True)
 
@@ -29,7 +29,7 @@ def show(
     context: AppContext = ctx.obj
     settings = context.settings
     if as_json:
-        print_json(settings.model_dump(mode="json"))
+        print_json(settings_dict(settings))
     else:
         typer.echo(settings_toml(settings), nl=False)
 

@@ -9,8 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import typer.main
 
 from presence.cli import _command, main
+from presence.cli.app import app
+from presence.cli.run import parser
 from presence.config import Paths, Settings, database_url
 from presence.errors import ExitCode
 from presence.model import Span, SpanState
@@ -187,3 +190,15 @@ def test_run_help_on_the_lean_path() -> None:
         timeout=60,
     )
     assert result.returncode == 0 and "Run the daemon in the foreground" in result.stdout
+
+
+def test_the_lean_run_parser_mirrors_the_root_options() -> None:
+    root = typer.main.get_command(app)
+    typer_options = {
+        opt for param in root.params if param.param_type_name == "option" for opt in param.opts
+    } - {"--version", "--help"}
+    lean_options = {opt for action in parser()._actions for opt in action.option_strings} - {
+        "-h",
+        "--help",
+    }
+    assert lean_options == typer_options

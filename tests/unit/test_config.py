@@ -82,3 +82,15 @@ def test_paths_follow_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert paths.config_file == tmp_path / "other.toml"
     assert paths.data_dir == tmp_path / "d2"
     assert Paths.resolve(tmp_path / "explicit.toml").config_file == tmp_path / "explicit.toml"
+
+
+def test_enum_errors_list_the_allowed_values(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, '[reports]\nweek_start = "funday"\n'))
+    assert "'reports.week_start'" in caught.value.message
+    assert "monday, tuesday" in caught.value.message
+
+
+def test_durations_in_every_section(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, '[rules]\ncooldown = "2d"\nsnooze = "10m"\n'))
+    assert settings.rules.cooldown == 2 * 86400 and settings.rules.snooze == 600

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from presence.config import ReportSettings
+from presence.config import ReportSettings, Weekday
 from presence.model import Span, SpanState
 from presence.reports import (
     Period,
@@ -83,7 +83,7 @@ CASES = [
 
 @pytest.mark.parametrize(("zone", "day", "kind", "day_start", "week_start"), CASES)
 def test_totals_days_and_heat_equal_the_spans(
-    store: Store, zone: ZoneInfo, day: date, kind: str, day_start: str, week_start: str
+    store: Store, zone: ZoneInfo, day: date, kind: str, day_start: str, week_start: Weekday
 ) -> None:
     settings = ReportSettings(day_start=day_start, week_start=week_start)
     makers = {"day": day_period, "week": week_period, "month": month_period}

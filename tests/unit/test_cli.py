@@ -21,17 +21,8 @@ from presence.store import Store
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var, sub in (
-        ("XDG_CONFIG_HOME", "cfg"),
-        ("XDG_DATA_HOME", "data"),
-        ("XDG_RUNTIME_DIR", "run"),
-    ):
-        (tmp_path / sub).mkdir(mode=0o700)
-        monkeypatch.setenv(var, str(tmp_path / sub))
-    for var in ("PRESENCE_CONFIG", "PRESENCE_DATA_DIR", "PRESENCE_DEBUG"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path
+def home(private_home: Path) -> Path:
+    return private_home
 
 
 def cli(

@@ -13,16 +13,8 @@ from presence.errors import ExitCode
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var, sub in (
-        ("XDG_CONFIG_HOME", "cfg"),
-        ("XDG_DATA_HOME", "data"),
-        ("XDG_RUNTIME_DIR", "run"),
-    ):
-        (tmp_path / sub).mkdir(mode=0o700)
-        monkeypatch.setenv(var, str(tmp_path / sub))
-    for var in ("PRESENCE_CONFIG", "PRESENCE_DATA_DIR", "PRESENCE_DEBUG"):
-        monkeypatch.delenv(var, raising=False)
+def home(private_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    tmp_path = private_home
     monkeypatch.setenv("COLUMNS", "200")  # rich wraps at the terminal's width
     config = tmp_path / "cfg" / "presence" / "config.toml"
     config.parent.mkdir()

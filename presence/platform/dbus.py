@@ -22,9 +22,9 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 # jeepney ships no type information; these ignores stay quiet if a mypy override is added.
 from jeepney import (  # type: ignore[import-untyped, unused-ignore]
@@ -46,6 +46,8 @@ from presence.errors import BackendError
 from presence.platform.base import Probe
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # The D-Bus specification ("Well-known Message Bus Instances") fixes the system bus here when
 # DBUS_SYSTEM_BUS_ADDRESS is unset; /var/run/dbus is a symlink to it on current distributions.
@@ -115,6 +117,21 @@ class RemoteObject:
 
     def __str__(self) -> str:
         return f"{self.bus_name} {self.path} ({self.interface})"
+
+
+def unless_unanswered(read: Callable[[], T]) -> T | None:
+    """`read()`, or None when the service did not answer in time or has no owner right now:
+    a passing state for a reading retried every tick. Other errors propagate."""
+    try:
+        return read()
+    except DBusTimeoutError as exc:
+        log.debug("no answer this time: %s", exc.message)
+        return None
+    except DBusCallError as exc:
+        if exc.service_gone:
+            log.debug("no answer this time: %s", exc.message)
+            return None
+        raise
 
 
 def system_bus_address(env: Mapping[str, str] | None = None) -> str:

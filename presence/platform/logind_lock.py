@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 from presence.errors import BackendError
@@ -13,14 +12,12 @@ from presence.platform.dbus import (
     UNKNOWN_PROPERTY,
     BusConnection,
     DBusCallError,
-    DBusTimeoutError,
     RemoteObject,
     connect,
     probe_bus,
     system_bus_address,
+    unless_unanswered,
 )
-
-log = logging.getLogger(__name__)
 
 LOGIN1 = "org.freedesktop.login1"
 # "auto" is the caller's session, or, for a caller outside any session (a systemd user
@@ -115,19 +112,12 @@ class LogindLockState:
         owner). Raises BackendError when the system bus connection is gone, or when logind
         answers with an error that will not go away (the session ended, access denied).
         """
-        try:
-            value = self._bus.get_property(
+        value = unless_unanswered(
+            lambda: self._bus.get_property(
                 SESSION_AUTO, "LockedHint", signature="b", timeout=self._timeout
             )
-        except DBusTimeoutError as exc:
-            log.debug("lock state unknown this time: %s", exc.message)
-            return None
-        except DBusCallError as exc:
-            if exc.service_gone:
-                log.debug("lock state unknown this time: %s", exc.message)
-                return None
-            raise
-        return bool(value)
+        )
+        return None if value is None else bool(value)
 
     def close(self) -> None:
         """Close the bus connection. Idempotent; main thread, after the sampler stopped."""

@@ -15,6 +15,7 @@ from presence.platform.dbus import (
     RemoteObject,
     connect,
     probe_bus,
+    unless_unanswered,
 )
 
 log = logging.getLogger(__name__)
@@ -117,16 +118,11 @@ class ScreenSaverLockState:
         user replaced it). Raises BackendError when the session bus connection is gone, or
         when the service answers with an error that will not go away.
         """
-        try:
-            reply = self._bus.call(self.service, "GetActive", timeout=self._timeout)
-        except DBusTimeoutError as exc:
-            log.debug("lock state unknown this time: %s", exc.message)
+        reply = unless_unanswered(
+            lambda: self._bus.call(self.service, "GetActive", timeout=self._timeout)
+        )
+        if reply is None:
             return None
-        except DBusCallError as exc:
-            if exc.service_gone:
-                log.debug("lock state unknown this time: %s", exc.message)
-                return None
-            raise
         active = _as_bool(reply)
         if active is None:
             raise BackendError(

@@ -37,11 +37,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check presence tests benchmarks
 	$(BIN)/ruff format --check presence tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 docs: $(STAMP)
-	$(BIN)/python -m presence.config_reference > docs/configuration.md
+	$(BIN)/python -m presence.settings.reference > docs/configuration.md
 	$(BIN)/typer presence.cli.app utils docs --name presence --title "CLI reference" --output docs/cli.md
-	$(BIN)/python -m presence.service_files systemd
+	$(BIN)/python -m presence.install.service_files systemd
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

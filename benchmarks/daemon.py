@@ -24,7 +24,7 @@ from typing import Any
 
 import psutil
 
-from presence.model import SpanState
+from presence.core.model import SpanState
 from tests.integration.daemon_process import DaemonProcess, without_bus
 from tests.integration.xserver import XSession, x_server
 

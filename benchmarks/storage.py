@@ -13,11 +13,11 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from presence.clock import FakeClock
-from presence.model import InputCounts, Observation, WindowInfo
-from presence.recorder import Recorder
+from presence.core.clock import FakeClock
+from presence.core.model import InputCounts, Observation, WindowInfo
 from presence.store import Store
-from presence.timeline import Timeline
+from presence.tracking.recorder import Recorder
+from presence.tracking.timeline import Timeline
 
 APPS = [
     ("firefox", "{} - Mozilla Firefox", 400),

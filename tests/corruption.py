@@ -12,7 +12,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from presence.model import InputCounts, Span, SpanState
+from presence.core.model import InputCounts, Span, SpanState
 from presence.store import Store
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from presence.errors import ExitCode, PresenceError
+from presence.core.errors import ExitCode, PresenceError
 
 _VALUED = {"--config", "-c"}
 

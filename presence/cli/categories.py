@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from presence.categories import OTHER, add_category, explain, listing, remove_category
 from presence.cli.context import AppContext
 from presence.cli.render import console, print_json
-from presence.clock import SystemClock
+from presence.core.clock import SystemClock
 from presence.store.reporting import ReportQueries
+from presence.tracking.categories import OTHER, add_category, explain, listing, remove_category
 
 app = typer.Typer(
     help="Categories for reports: regular expressions over app and window title.",

@@ -8,7 +8,7 @@ import typer
 
 from presence.cli.context import AppContext
 from presence.cli.render import console, print_json
-from presence.config import settings_dict, settings_toml
+from presence.settings.files import settings_dict, settings_toml
 
 app = typer.Typer(help="Show, locate and check the settings file.", no_args_is_help=True)
 

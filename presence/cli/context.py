@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from presence.config import Paths, Settings, database_url, load_settings
+from presence.settings.files import Paths, database_url, load_settings
+from presence.settings.schema import Settings
 from presence.store import Store
 
 

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from presence.cli.context import AppContext
-from presence.clock import SystemClock
-from presence.config import database_url
-from presence.errors import AlreadyRunningError, StorageError
-from presence.session_lock import SessionLock
+from presence.core.clock import SystemClock
+from presence.core.errors import AlreadyRunningError, StorageError
+from presence.daemon.session_lock import SessionLock
+from presence.settings.files import database_url
 
 if TYPE_CHECKING:
     from presence.store.maintenance import CheckReport, RepairReport

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from presence.cli.context import AppContext
 from presence.cli.render import console, print_json
-from presence.doctor import diagnose
+from presence.health.doctor import diagnose
 
 
 def register(app: typer.Typer) -> None:

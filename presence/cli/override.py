@@ -10,12 +10,12 @@ import typer
 
 from presence.cli.context import AppContext
 from presence.cli.render import console
-from presence.clock import SystemClock
-from presence.config import zone_of
-from presence.duration import format_duration
-from presence.rules import overrides
+from presence.core.clock import SystemClock
+from presence.core.duration import format_duration
+from presence.rulebook import overrides
 from presence.rules.model import parse_action
 from presence.rules.values import parse_names, parse_seconds, parse_time
+from presence.settings.files import zone_of
 from presence.store import RuleStore
 
 

@@ -10,10 +10,10 @@ import typer
 
 from presence.cli.context import AppContext
 from presence.cli.render import console
-from presence.clock import SystemClock
-from presence.config import zone_of
-from presence.duration import format_duration, parse_duration
-from presence.errors import InputError
+from presence.core.clock import SystemClock
+from presence.core.duration import format_duration, parse_duration
+from presence.core.errors import InputError
+from presence.settings.files import zone_of
 
 
 def register(app: typer.Typer) -> None:

@@ -12,9 +12,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from presence.duration import format_duration
+from presence.core.duration import format_duration
+from presence.health.status import Status
 from presence.reports import UsageReport
-from presence.status import Status
 
 
 def console() -> Console:

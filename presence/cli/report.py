@@ -14,9 +14,8 @@ from presence.cli.context import AppContext
 from presence.cli.render import error_console, print_json
 from presence.cli.report_render import By, report_csv, report_table
 from presence.cli.trends_render import trends_csv, trends_table
-from presence.clock import SystemClock
-from presence.config import zone_of
-from presence.errors import InputError
+from presence.core.clock import SystemClock
+from presence.core.errors import InputError
 from presence.reports import (
     Period,
     build_report,
@@ -29,6 +28,7 @@ from presence.reports import (
     week_period,
 )
 from presence.reports.html import write_html
+from presence.settings.files import zone_of
 
 
 class Format(StrEnum):

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from presence.cli.render import console
 from presence.cli.render import report_csv as usage_csv
-from presence.duration import format_duration
+from presence.core.duration import format_duration
 from presence.reports import WEEKDAYS, Report
 from presence.reports.overview import Share
 

@@ -10,7 +10,7 @@ import typer
 
 from presence import __version__
 from presence.cli.context import AppContext
-from presence.errors import ExitCode
+from presence.core.errors import ExitCode
 
 
 def _exit_codes() -> str:

@@ -12,15 +12,15 @@ from rich.table import Table
 
 from presence.cli.context import AppContext
 from presence.cli.render import console, print_json
-from presence.clock import SystemClock
-from presence.config import zone_of
-from presence.duration import format_duration
-from presence.errors import InputError
-from presence.rules import manage
-from presence.rules.manage import Outcome, RuleView
+from presence.core.clock import SystemClock
+from presence.core.duration import format_duration
+from presence.core.errors import InputError
+from presence.rulebook import manage
+from presence.rulebook.manage import Outcome, RuleView
 from presence.rules.model import Rule, RuleKind, parse_kind, parse_rule
 from presence.rules.schedule import Occurrence
 from presence.rules.values import format_days, format_time
+from presence.settings.files import zone_of
 from presence.store import RuleStore
 
 app = typer.Typer(

@@ -38,7 +38,7 @@ def setup_logging(level: str) -> None:
 
 def start(context: AppContext) -> None:
     """Load the settings, set up logging and serve until stopped. Raises PresenceError."""
-    from presence import daemon  # noqa: PLC0415 - `presence --help` need not load the daemon
+    from presence.daemon import main as daemon  # noqa: PLC0415 - `presence --help` need not load the daemon
 
     settings = context.settings
     setup_logging("DEBUG" if context.debug else settings.logging.level)

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from presence import service
 from presence.cli.context import AppContext
-from presence.session_lock import SessionLock
+from presence.daemon.session_lock import SessionLock
+from presence.install import service
 
 app = typer.Typer(
     help="Run presence with your graphical session: a systemd user service, or an XDG "

@@ -8,10 +8,10 @@ import typer
 
 from presence.cli.context import AppContext
 from presence.cli.render import print_json, status_text
-from presence.clock import SystemClock
-from presence.config import zone_of
-from presence.session_lock import SessionLock
-from presence.status import daemon_status
+from presence.core.clock import SystemClock
+from presence.daemon.session_lock import SessionLock
+from presence.health.status import daemon_status
+from presence.settings.files import zone_of
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from presence.cli.render import console
 from presence.cli.report_render import bar, change_text, write_csv
-from presence.duration import format_duration
+from presence.core.duration import format_duration
 from presence.reports import Trends
 
 SPARKS = "▁▂▃▄▅▆▇█"

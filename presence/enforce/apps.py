@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from presence.errors import BackendError
+from presence.core.errors import BackendError
 from presence.platform.base import AppController, AppWindow
+from presence.platform.capability import Capability
 from presence.rules.model import Rule
-from presence.sampler import Capability
 
 log = logging.getLogger(__name__)
 

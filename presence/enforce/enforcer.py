@@ -24,15 +24,16 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
-from presence.clock import Clock
+from presence.core.clock import Clock
+from presence.core.errors import BackendError, PresenceError
+from presence.core.model import Observation, Span, SpanState
 from presence.enforce import journal, messages
 from presence.enforce.apps import AppActions, Categorize
 from presence.enforce.notes import SNOOZE_KEY, Notes
 from presence.enforce.ruleset import RuleSet
 from presence.enforce.usage import UsageMeter, kept
-from presence.errors import BackendError, PresenceError
-from presence.model import Observation, Span, SpanState
 from presence.platform.base import AppController, Notifier, ScreenLocker
+from presence.platform.capability import Capability
 from presence.rules.engine import (
     Context,
     Decision,
@@ -44,9 +45,8 @@ from presence.rules.engine import (
 )
 from presence.rules.model import Action, Rule
 from presence.rules.schedule import Occurrence
-from presence.sampler import Capability
 from presence.store import RuleStore
-from presence.timeline import state_of
+from presence.tracking.timeline import state_of
 
 log = logging.getLogger(__name__)
 

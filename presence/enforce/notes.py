@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from presence.core.errors import BackendError
 from presence.enforce.messages import minutes
-from presence.errors import BackendError
 from presence.platform.base import Notifier
+from presence.platform.capability import Capability
 from presence.platform.log_notify import LogNotifier
-from presence.sampler import Capability
 
 OccurrenceKey = tuple[str, float]
 SNOOZE_KEY = "snooze"

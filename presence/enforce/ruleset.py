@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from presence.errors import PresenceError
+from presence.core.errors import PresenceError
 from presence.rules.model import Rule, file_label, parse_rule
 from presence.store import RuleStore
 

@@ -11,8 +11,8 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, time, tzinfo
 
-from presence.errors import PresenceError
-from presence.model import Span, SpanState
+from presence.core.errors import PresenceError
+from presence.core.model import Span, SpanState
 from presence.rules.model import Rule, RuleKind
 from presence.rules.schedule import day_window
 from presence.store import RuleStore

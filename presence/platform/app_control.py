@@ -29,7 +29,7 @@ from Xlib import X, Xatom
 from Xlib.ext import res
 from Xlib.protocol import event
 
-from presence.errors import BackendError
+from presence.core.errors import BackendError
 from presence.platform.base import AppWindow, Probe, Session
 from presence.platform.x11_display import CONNECTION_LOST, connect, probe_display
 

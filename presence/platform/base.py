@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from presence.model import InputCounts, WindowInfo
+from presence.core.model import InputCounts, WindowInfo
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from jeepney.io.blocking import (  # type: ignore[import-untyped, unused-ignore]
 )
 from jeepney.wrappers import unwrap_msg  # type: ignore[import-untyped, unused-ignore]
 
-from presence.errors import BackendError
+from presence.core.errors import BackendError
 from presence.platform.base import Probe
 
 log = logging.getLogger(__name__)

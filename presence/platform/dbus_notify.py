@@ -40,7 +40,7 @@ from jeepney.io.threading import (  # type: ignore[import-untyped, unused-ignore
 )
 from jeepney.wrappers import unwrap_msg  # type: ignore[import-untyped, unused-ignore]
 
-from presence.errors import BackendError
+from presence.core.errors import BackendError
 from presence.platform.base import Probe, Session
 from presence.platform.dbus import CONNECT_TIMEOUT, SERVICE_GONE, probe_bus, unix_targets
 

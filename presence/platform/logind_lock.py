@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from presence.errors import BackendError
+from presence.core.errors import BackendError
 from presence.platform.base import Probe, Session
 from presence.platform.dbus import (
     CONNECT_TIMEOUT,

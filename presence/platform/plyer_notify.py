@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 
 from plyer import notification
 
-from presence.errors import BackendError
+from presence.core.errors import BackendError
 from presence.platform.base import Probe, Session
 from presence.platform.dbus import probe_bus
 

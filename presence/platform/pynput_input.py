@@ -16,8 +16,8 @@ from typing import Any
 import Xlib.display
 import Xlib.error
 
-from presence.errors import BackendError
-from presence.model import InputCounts
+from presence.core.errors import BackendError
+from presence.core.model import InputCounts
 from presence.platform.base import Probe, Session
 from presence.platform.x11_display import CONNECT_FAILED, probe_display
 

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from presence.errors import BackendError
+from presence.core.errors import BackendError
 from presence.platform.base import Probe, Session
 from presence.platform.dbus import (
     BusConnection,

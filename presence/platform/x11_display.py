@@ -8,7 +8,7 @@ from typing import Any
 import Xlib.display
 import Xlib.error
 
-from presence.errors import BackendError
+from presence.core.errors import BackendError
 from presence.platform.base import Probe, Session
 
 CONNECTION_LOST = (Xlib.error.ConnectionClosedError, OSError)

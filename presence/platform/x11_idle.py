@@ -9,7 +9,7 @@ import Xlib.display
 import Xlib.error
 from Xlib.ext import screensaver
 
-from presence.errors import BackendError
+from presence.core.errors import BackendError
 from presence.platform.base import Probe, Session
 from presence.platform.x11_display import CONNECTION_LOST, connect, probe_display
 

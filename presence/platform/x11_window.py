@@ -15,8 +15,8 @@ import Xlib.error
 from Xlib import X, Xatom
 from Xlib.ext import res
 
-from presence.errors import BackendError
-from presence.model import WindowInfo
+from presence.core.errors import BackendError
+from presence.core.model import WindowInfo
 from presence.platform.base import Probe, Session
 from presence.platform.x11_display import CONNECTION_LOST, connect, probe_display
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from presence.config import ReportSettings
 from presence.reports.periods import WEEKDAYS, Period, day_edges, hour_edges
+from presence.settings.schema import ReportSettings
 from presence.store.reporting import SpanRow, TitleUsage
 
 STATES = ("active", "idle", "locked")

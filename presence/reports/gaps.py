@@ -14,7 +14,7 @@ from typing import Any
 
 from presence.store import Pause, Run
 
-# The daemon writes a heartbeat every flush (10 s); as presence.status, three missed flushes
+# The daemon writes a heartbeat every flush (10 s); as presence.health.status, three missed flushes
 # mean it stopped.
 STALE_AFTER = timedelta(seconds=30)
 

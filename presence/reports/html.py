@@ -11,7 +11,7 @@ from html import escape
 from pathlib import Path
 
 from presence import __version__
-from presence.duration import format_duration
+from presence.core.duration import format_duration
 from presence.reports.overview import Report, Share
 from presence.reports.periods import WEEKDAYS
 from presence.reports.svg import Series, heat_map, horizontal_bars, stacked_columns

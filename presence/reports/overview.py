@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from presence.categories import Categorizer, categorizer
-from presence.config import ReportSettings
 from presence.reports.activity import Activity, scan
 from presence.reports.adherence import Adherence, adherence
 from presence.reports.gaps import Gap, Gaps, find_gaps
 from presence.reports.periods import WEEKDAYS, Period, previous_period
 from presence.reports.usage import NO_WINDOW, AppUsage, UsageReport
+from presence.settings.schema import ReportSettings
 from presence.store import Store
 from presence.store.reporting import ReportQueries, TitleUsage
+from presence.tracking.categories import Categorizer, categorizer
 
 
 @dataclass(slots=True)

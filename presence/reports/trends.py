@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from presence.categories import categorizer
-from presence.config import ReportSettings
 from presence.reports.overview import Totals, group
 from presence.reports.periods import Period, week_period
+from presence.settings.schema import ReportSettings
 from presence.store import Store
 from presence.store.reporting import ReportQueries
+from presence.tracking.categories import categorizer
 
 
 @dataclass(slots=True)

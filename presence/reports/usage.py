@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from presence.errors import InputError
-from presence.model import SpanState
+from presence.core.errors import InputError
+from presence.core.model import SpanState
 from presence.reports.periods import Period
 from presence.store import Store
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from presence.errors import InputError
+from presence.core.errors import InputError
 from presence.rules.values import (
     format_days,
     format_seconds,

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from presence.duration import parse_duration
-from presence.errors import InputError
+from presence.core.duration import parse_duration
+from presence.core.errors import InputError
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_ALIASES = {name: i for i, name in enumerate(DAY_NAMES)} | {

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-from presence.errors import StorageError
+from presence.core.errors import StorageError
 
 log = logging.getLogger(__name__)
 

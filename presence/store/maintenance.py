@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from presence.errors import StorageError
+from presence.core.errors import StorageError
 from presence.store import database
 from presence.store.restore import TableRecovery, copy_tables, restore_order
 from presence.store.salvage import (

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, or_, select
 from sqlalchemy.exc import DBAPIError
 
-from presence.model import MAX_SPAN_SECONDS
+from presence.core.model import MAX_SPAN_SECONDS
 from presence.store import database
 from presence.store.schema import categories, enforcement_log, spans
 from presence.store.tracking import Store, ts

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
-from presence.model import MAX_SPAN_SECONDS, SpanState
+from presence.core.model import MAX_SPAN_SECONDS, SpanState
 from presence.store import database
 from presence.store.schema import devices, enforcement_log, rules, spans
 from presence.store.tracking import Store, dt, ts

@@ -123,10 +123,10 @@ enforcement_log = Table(
     Index("ix_enforcement_log_rule_occurrence", "rule_name", "occurrence_start"),
 )
 
-# Categories for reports: the user's rules; built-in defaults live in presence.categories. A
-# rule is a regular expression over the app, the title, or both (both must match). The most
-# specific match wins (see presence.categories). `replaces_builtin` = 1 turns off the built-in
-# rules of the same name (override by name).
+# Categories for reports: the user's rules; built-in defaults live in
+# presence.tracking.categories. A rule is a regular expression over the app, the title, or both
+# (both must match). The most specific match wins (see presence.tracking.categories).
+# `replaces_builtin` = 1 turns off the built-in rules of the same name (override by name).
 categories = Table(
     "categories",
     metadata,

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, and_, case, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from presence.model import MAX_SPAN_SECONDS, InputCounts, Span, SpanState
+from presence.core.model import MAX_SPAN_SECONDS, InputCounts, Span, SpanState
 from presence.store import database
 from presence.store.schema import daemon_runs, devices, pauses, spans
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from presence.model import Span
+from presence.core.model import Span
 from presence.store import Store
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from presence.model import SpanState
+from presence.core.model import SpanState
 from tests.integration.daemon_process import DaemonProcess, file_mode, without_bus
 
 pytestmark = pytest.mark.integration

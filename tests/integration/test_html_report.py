@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from presence.model import Span, SpanState
+from presence.core.model import Span, SpanState
 from presence.store import Store
 from tests.integration.components import require
 

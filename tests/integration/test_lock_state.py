@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from presence.errors import BackendError
+from presence.core.errors import BackendError
 from presence.platform.base import Session
 from presence.platform.dbus import DBusCallError, connect
 from presence.platform.logind_lock import LogindLockState
@@ -322,7 +322,7 @@ def test_logind_without_a_session(system_like_bus: PrivateBus) -> None:
 _NO_BUS_CHILD = """
 import ctypes, json
 import psutil
-from presence.errors import BackendError
+from presence.core.errors import BackendError
 from presence.platform.base import Session
 from presence.platform.logind_lock import LogindLockState
 from presence.platform.screensaver_lock import ScreenSaverLockState

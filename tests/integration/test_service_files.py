@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from presence.service_files import DESKTOP_NAME, UNIT_NAME, desktop_text, systemd_exec, unit_text
+from presence.install.service_files import (
+    DESKTOP_NAME,
+    UNIT_NAME,
+    desktop_text,
+    systemd_exec,
+    unit_text,
+)
 from tests.integration.components import require
 
 pytestmark = pytest.mark.integration

@@ -13,8 +13,8 @@ from typing import Any
 import psutil
 import pytest
 
-from presence.errors import BackendError
-from presence.model import InputCounts, WindowInfo
+from presence.core.errors import BackendError
+from presence.core.model import InputCounts, WindowInfo
 from presence.platform.base import Session
 from presence.platform.pynput_input import STOP_TIMEOUT, PynputInputCounter
 from presence.platform.x11_idle import XScreenSaverIdle

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from presence.clock import FakeClock
-from presence.errors import BackendError
-from presence.model import InputCounts, WindowInfo
+from presence.core.clock import FakeClock
+from presence.core.errors import BackendError
+from presence.core.model import InputCounts, WindowInfo
 
 
 class FakeWindow:

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import insert
 
-from presence.config import ReportSettings
 from presence.reports import build_report, day_period, week_period
 from presence.reports.gaps import complement, intersect, union
+from presence.settings.schema import ReportSettings
 from presence.store import Store
 from presence.store.schema import enforcement_log
 

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from presence.categories import (
+from presence.core.errors import InputError
+from presence.store import Store
+from presence.store.reporting import ReportQueries
+from presence.tracking.categories import (
     OTHER,
     Categorizer,
     CategoryRule,
@@ -19,9 +22,6 @@ from presence.categories import (
     literal_length,
     remove_category,
 )
-from presence.errors import InputError
-from presence.store import Store
-from presence.store.reporting import ReportQueries
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 

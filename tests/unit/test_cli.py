@@ -14,9 +14,10 @@ import typer.main
 from presence.cli import _command, main
 from presence.cli.app import app
 from presence.cli.run import parser
-from presence.config import Paths, Settings, database_url
-from presence.errors import ExitCode
-from presence.model import Span, SpanState
+from presence.core.errors import ExitCode
+from presence.core.model import Span, SpanState
+from presence.settings.files import Paths, database_url
+from presence.settings.schema import Settings
 from presence.store import Store
 
 

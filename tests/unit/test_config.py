@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from presence.config import Paths, Settings, TitlePrivacy, database_url, load_settings
-from presence.errors import ConfigError
+from presence.core.errors import ConfigError
+from presence.settings.files import Paths, database_url, load_settings
+from presence.settings.schema import Settings, TitlePrivacy
 
 
 def write(tmp_path: Path, text: str) -> Path:

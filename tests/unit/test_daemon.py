@@ -8,16 +8,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from presence.clock import FakeClock
-from presence.config import PrivacySettings, Settings
-from presence.daemon import Daemon
-from presence.errors import StorageError
-from presence.model import InputCounts, Span, SpanState, WindowInfo
-from presence.privacy import Redactor
-from presence.recorder import Recorder
-from presence.sampler import Capability, Sampler
+from presence.core.clock import FakeClock
+from presence.core.errors import StorageError
+from presence.core.model import InputCounts, Span, SpanState, WindowInfo
+from presence.daemon.main import Daemon
+from presence.platform.capability import Capability
+from presence.settings.schema import PrivacySettings, Settings
 from presence.store import Store
-from presence.timeline import Timeline
+from presence.tracking.privacy import Redactor
+from presence.tracking.recorder import Recorder
+from presence.tracking.sampler import Sampler
+from presence.tracking.timeline import Timeline
 from tests.unit.fakes import FakeCounter, FakeIdle, FakeLock, FakeWindow
 
 T0 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)

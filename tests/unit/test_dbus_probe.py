@@ -22,7 +22,7 @@ from jeepney import (  # type: ignore[import-untyped, unused-ignore]
 )
 from jeepney.bus import get_connectable_addresses  # type: ignore[import-untyped, unused-ignore]
 
-from presence.errors import BackendError
+from presence.core.errors import BackendError
 from presence.platform import logind_lock, screensaver_lock
 from presence.platform.base import Session
 from presence.platform.dbus import (

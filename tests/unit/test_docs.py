@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from presence.config_reference import reference
+from presence.settings.reference import reference
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

@@ -11,15 +11,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from presence.clock import FakeClock
+from presence.core.clock import FakeClock
+from presence.core.errors import BackendError
+from presence.core.model import Observation, Span, SpanState, WindowInfo
 from presence.enforce import Enforcer
-from presence.errors import BackendError
-from presence.model import Observation, Span, SpanState, WindowInfo
 from presence.platform.base import AppWindow
-from presence.rules import manage, overrides
+from presence.platform.capability import Capability
+from presence.rulebook import manage, overrides
 from presence.rules.engine import Policy
 from presence.rules.model import RuleKind, parse_rule
-from presence.sampler import Capability
 from presence.store import RuleStore, Store
 
 BERLIN = ZoneInfo("Europe/Berlin")

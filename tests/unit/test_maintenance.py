@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from presence.errors import StorageError
-from presence.model import Span
+from presence.core.errors import StorageError
+from presence.core.model import Span
 from presence.store import Store, maintenance
 from presence.store.maintenance import RepairReport, check, repair
 from presence.store.restore import TableRecovery

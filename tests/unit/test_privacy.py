@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from presence.config import PrivacySettings, TitlePrivacy
-from presence.model import EXCLUDED_APP, REDACTED_TITLE, WindowInfo
-from presence.privacy import Redactor
+from presence.core.model import EXCLUDED_APP, REDACTED_TITLE, WindowInfo
+from presence.settings.schema import PrivacySettings, TitlePrivacy
+from presence.tracking.privacy import Redactor
 
 
 def test_full_keeps_titles_but_redacts_private_windows() -> None:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from presence.config import Paths, Settings, database_url
-from presence.errors import ExitCode
-from presence.model import Span, SpanState
+from presence.core.errors import ExitCode
+from presence.core.model import Span, SpanState
+from presence.settings.files import Paths, database_url
+from presence.settings.schema import Settings
 from presence.store import Store
 from tests.unit.test_cli import cli, home
 

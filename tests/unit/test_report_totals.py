@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from presence.config import ReportSettings, Weekday
-from presence.model import Span, SpanState
+from presence.core.model import Span, SpanState
 from presence.reports import (
     Period,
     build_report,
@@ -22,6 +21,7 @@ from presence.reports import (
     week_period,
 )
 from presence.reports.periods import hour_edges
+from presence.settings.schema import ReportSettings, Weekday
 from presence.store import Store
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from presence.config import ReportSettings
-from presence.model import Span, SpanState
+from presence.core.model import Span, SpanState
 from presence.reports import day_period, report_day, usage_report, week_period
+from presence.settings.schema import ReportSettings
 from presence.store import Store
 
 BERLIN = ZoneInfo("Europe/Berlin")

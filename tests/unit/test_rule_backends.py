@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from presence.daemon.scheduling import RuleTimer
 from presence.platform.app_control import X11AppController, protected_pids
 from presence.platform.base import Session
 from presence.platform.log_notify import LogNotifier
 from presence.platform.plyer_notify import PlyerNotifier
 from presence.platform.screen_lock import SessionScreenLocker
 from presence.platform.selection import choose
-from presence.scheduling import RuleTimer
 
 NO_BUS = {"DBUS_SYSTEM_BUS_ADDRESS": "unix:path=/nonexistent/presence-unit"}
 BARE = Session(None, None, None, None, None)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from presence.cli import main
-from presence.errors import ExitCode
+from presence.core.errors import ExitCode
 
 
 @pytest.fixture

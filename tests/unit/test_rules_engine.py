@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from presence.clock import FakeClock
+from presence.core.clock import FakeClock
 from presence.rules.engine import (
     Context,
     Decision,

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from presence.duration import parse_duration
-from presence.errors import InputError
+from presence.core.duration import parse_duration
+from presence.core.errors import InputError
 from presence.rules.cooldown import loosening, plan_change
 from presence.rules.model import Action, Rule, RuleKind, file_label, parse_rule
 from presence.rules.values import format_seconds, parse_days, parse_time, parse_warn

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from presence import service
 from presence.cli import main
 from presence.cli import service as service_cli
-from presence.errors import ExitCode, ServiceError
-from presence.service import Completed, ServiceFiles
-from presence.service_files import (
+from presence.core.errors import ExitCode, ServiceError
+from presence.install import service
+from presence.install.service import Completed, ServiceFiles
+from presence.install.service_files import (
     DESKTOP_NAME,
     UNIT_NAME,
     desktop_text,

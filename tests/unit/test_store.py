@@ -11,8 +11,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from presence.errors import StorageError
-from presence.model import Span, SpanState
+from presence.core.errors import StorageError
+from presence.core.model import Span, SpanState
 from presence.store import Store
 from presence.store.database import HEAD_REVISION, head_revision
 from presence.store.schema import metadata

@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from presence.clock import FakeClock
-from presence.model import InputCounts, Observation, Span, SpanState, WindowInfo
-from presence.timeline import Timeline
+from presence.core.clock import FakeClock
+from presence.core.model import InputCounts, Observation, Span, SpanState, WindowInfo
+from presence.tracking.timeline import Timeline
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 A = WindowInfo("AppAlpha", "alpha")

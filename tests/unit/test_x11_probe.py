@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from presence.errors import BackendError
+from presence.core.errors import BackendError
 from presence.platform.base import Session
 from presence.platform.pynput_input import PynputInputCounter
 from presence.platform.selection import CANDIDATES

@@ -14,7 +14,7 @@ from typing import Any
 
 import tomli_w
 
-from presence.errors import InputError
+from presence.core.errors import InputError
 from presence.rules.cooldown import Change, loosening, plan_change
 from presence.rules.model import Rule, RuleKind, file_label, parse_kind, parse_name, parse_rule
 from presence.rules.schedule import Occurrence, upcoming

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import psutil
-
-from presence.model import Span
+from presence.core.model import Span
+from presence.platform.process import pid_exists
 from presence.store import Pause, Run, Store
 
 STALE_AFTER = timedelta(seconds=30)
@@ -54,7 +53,7 @@ def daemon_status(store: Store, device_name: str, lock_holder: int | None, now: 
         return Status(device_name, lock_holder is not None, None, lock_holder, None, None)
     run = store.latest_run(device.id)
     fresh = run is not None and run.ended is None and now - run.last_seen <= STALE_AFTER
-    alive = run is not None and psutil.pid_exists(run.pid)
+    alive = run is not None and pid_exists(run.pid)
     running = lock_holder is not None or (fresh and alive)
     current = store.latest_span(device.id) if running else None
     pause = store.active_pause(device.id, now)

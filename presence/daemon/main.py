@@ -25,34 +25,29 @@ from typing import Any
 import msgspec
 
 from presence import __version__
-from presence.categories import categorizer
-from presence.clock import Clock, SystemClock
-from presence.config import (
-    Paths,
-    Settings,
-    database_url,
-    ensure_private_dir,
-    load_settings,
-    zone_of,
-)
+from presence.core.clock import Clock, SystemClock
+from presence.core.errors import ConfigError, PresenceError
+from presence.core.model import Observation
+from presence.daemon.scheduling import RuleTimer
+from presence.daemon.sd_notify import SystemdNotifier
+from presence.daemon.session_lock import SessionLock
 from presence.enforce import Enforcer
-from presence.errors import ConfigError, PresenceError
-from presence.model import Observation
 from presence.platform.base import Session
+from presence.platform.capability import Capability
 from presence.platform.screen_lock import SessionScreenLocker
 from presence.platform.selection import CAPABILITY_PURPOSE, Choice, choose
-from presence.privacy import Redactor
-from presence.recorder import Recorder
 from presence.rules.engine import Policy
 from presence.rules.values import parse_time
-from presence.sampler import Capability, Sampler
-from presence.scheduling import RuleTimer
-from presence.sd_notify import SystemdNotifier
-from presence.session_lock import SessionLock
+from presence.settings.files import Paths, database_url, ensure_private_dir, load_settings, zone_of
+from presence.settings.schema import Settings
 from presence.store import Device, RuleStore, Store
 from presence.store.reporting import ReportQueries
-from presence.timeline import Timeline
-from presence.title_key import title_key
+from presence.tracking.categories import categorizer
+from presence.tracking.privacy import Redactor
+from presence.tracking.recorder import Recorder
+from presence.tracking.sampler import Sampler
+from presence.tracking.timeline import Timeline
+from presence.tracking.title_key import title_key
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import socket
 
 import msgspec
 
-from presence.config import DURATION, SECTIONS, field_meta
+from presence.settings.schema import DURATION, SECTIONS, field_meta
 
 HEADER = """# Configuration reference
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from presence.model import MAX_SPAN_SECONDS, InputCounts, Observation, Span, SpanState
+from presence.core.model import MAX_SPAN_SECONDS, InputCounts, Observation, Span, SpanState
 
 CLOCK_STEP_TOLERANCE = 2.0
 """Seconds the wall clock may drift from the monotonic clock between two ticks."""

@@ -17,8 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from presence.errors import ServiceError
-from presence.service_files import DESKTOP_NAME, UNIT_NAME, desktop_text, systemd_exec, unit_text
+from presence.core.errors import ServiceError
+from presence.install.service_files import (
+    DESKTOP_NAME,
+    UNIT_NAME,
+    desktop_text,
+    systemd_exec,
+    unit_text,
+)
 
 SYSTEMCTL_TIMEOUT_S = 120  # `enable --now` waits for READY; systemd's own start timeout is 90 s
 FILE_MODE = 0o644  # what systemd and desktops expect of unit and autostart files

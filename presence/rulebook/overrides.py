@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
-from presence.errors import InputError
-from presence.rules.manage import add_rule, list_rules, to_rule
+from presence.core.errors import InputError
+from presence.rulebook.manage import add_rule, list_rules, to_rule
 from presence.rules.model import Action, Rule, RuleKind, cli_label, parse_rule
 from presence.rules.schedule import Occurrence, day_window, occurrence_ts, upcoming
 from presence.store import EnforcementEvent, RuleStore

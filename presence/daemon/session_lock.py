@@ -10,7 +10,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from presence.errors import AlreadyRunningError, StorageError
+from presence.core.errors import AlreadyRunningError, StorageError
 
 
 class SessionLock:

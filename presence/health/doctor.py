@@ -6,10 +6,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from presence.config import Paths, Settings, database_url
-from presence.errors import PresenceError
+from presence.core.errors import PresenceError
 from presence.platform.base import Session
 from presence.platform.selection import CANDIDATES, Choice, choose
+from presence.settings.files import Paths, database_url
+from presence.settings.schema import Settings
 
 log = logging.getLogger(__name__)
 

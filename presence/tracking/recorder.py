@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from presence.errors import StorageError
-from presence.model import Span
+from presence.core.errors import StorageError
+from presence.core.model import Span
 from presence.store import Store
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ import hmac
 import re
 from collections.abc import Iterable
 
-from presence.config import PrivacySettings, TitlePrivacy
-from presence.model import EXCLUDED_APP, REDACTED_TITLE, WindowInfo
+from presence.core.model import EXCLUDED_APP, REDACTED_TITLE, WindowInfo
+from presence.settings.schema import PrivacySettings, TitlePrivacy
 
 # Built-in redaction under `titles = "full"`: private-browsing windows (the browsers' own
 # markers) and password managers. Matched against the title, case-insensitively.

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from presence.errors import InputError
+from presence.core.errors import InputError
 from presence.store.reporting import ReportQueries
 
 OTHER = "other"

@@ -52,10 +52,21 @@ from presence.tracking.title_key import title_key
 log = logging.getLogger(__name__)
 
 
+EVENT_SPACING = 0.05
+"""Seconds between two samples caused by focus events: a burst of title changes (a terminal
+printing) costs at most 20 samples a second, and a boundary lands at most this late."""
+
+
 def _factory(
-    capability: str, session: Session, configured: str, start: bool = False
+    capability: str,
+    session: Session,
+    configured: str,
+    start: bool = False,
+    wake: Callable[[], None] | None = None,
 ) -> Callable[[], Any]:
-    """Build the capability's backend on demand; None (after explaining once) if none works."""
+    """Build the capability's backend on demand; None (after explaining once) if none works.
+
+    With `wake`, a backend that pushes changes (`FocusEvents.watch`) is told to call it."""
     explained = False
 
     def build() -> Any:
@@ -68,6 +79,8 @@ def _factory(
             return None
         if start:
             choice.backend.start()
+        if wake is not None and hasattr(choice.backend, "watch"):
+            choice.backend.watch(wake)
         log.info("%s: using %s", CAPABILITY_PURPOSE[capability], choice.name)
         return choice.backend
 
@@ -99,6 +112,7 @@ class Daemon:
     notifier: SystemdNotifier = field(default_factory=SystemdNotifier)
     stop_event: threading.Event = field(default_factory=threading.Event)
     reload_event: threading.Event = field(default_factory=threading.Event)
+    wake_event: threading.Event = field(default_factory=threading.Event)
     paused_reason: str | None = None
     _last_wall: datetime | None = None
     _heartbeat_at: float = float("-inf")
@@ -159,23 +173,34 @@ class Daemon:
             self.settings.sampling.interval,
         )
         reason = "crashed"
+        woken = False
         try:
             self.tick()
+            last_tick = self.clock.monotonic()
             self.notifier.ready(self.describe())
             threading.Thread(target=self._verify_database, name="db-check", daemon=True).start()
             while not self.stop_event.is_set():
                 if self.reload_event.is_set():
                     self.reload_event.clear()
                     self.reload()
-                deadline += self.settings.sampling.interval
+                if not woken:
+                    deadline += self.settings.sampling.interval
                 delay = deadline - self.clock.monotonic()
                 if delay < 0:
                     # Behind (a stall, a suspend): start afresh instead of ticking in a burst.
                     deadline = self.clock.monotonic()
                     delay = 0
-                if self.stop_event.wait(delay):
+                # A focus event (FocusEvents) wakes the loop early: sample now, keep the rhythm.
+                woken = self.wake_event.wait(delay)
+                if woken:
+                    self.wake_event.clear()
+                    spacing = EVENT_SPACING - (self.clock.monotonic() - last_tick)
+                    if spacing > 0 and self.stop_event.wait(spacing):
+                        break
+                if self.stop_event.is_set():
                     break
                 self.tick()
+                last_tick = self.clock.monotonic()
                 self._report()
             reason = "stopped"
         finally:
@@ -242,7 +267,7 @@ class Daemon:
             self.sampler.redactor = Redactor(new.privacy, title_key(self.paths.data_dir))
         if new.backends != old.backends:
             self.sampler.close()
-            self.sampler.rebuild(_capabilities(new, Session.from_env()))
+            self.sampler.rebuild(_capabilities(new, Session.from_env(), self.wake_event))
         logging.getLogger().setLevel(new.logging.level)
         self.settings = new
         log.info("settings reloaded from %s", self.paths.config_file)
@@ -274,8 +299,13 @@ def build(
     paths: Paths,
     clock: Clock | None = None,
     session: Session | None = None,
+    wake: threading.Event | None = None,
 ) -> Daemon:
-    """Open the store, register this run and choose the backends. Raises PresenceError."""
+    """Open the store, register this run and choose the backends. Raises PresenceError.
+
+    `wake` is the event a pushing window source sets (default: a new one, kept as the daemon's
+    `wake_event`)."""
+    wake = wake or threading.Event()
     clock = clock or SystemClock()
     session = session or Session.from_env()
     ensure_private_dir(paths.data_dir)
@@ -287,12 +317,21 @@ def build(
         clock,
         zone_of(settings),
         Redactor(settings.privacy, title_key(paths.data_dir)),
-        *_capabilities(settings, session),
+        *_capabilities(settings, session, wake),
     )
     timeline = Timeline(settings.sampling.idle_after, settings.sampling.gap_after)
     recorder = Recorder(store, device.id, run_id, settings.sampling.flush_every)
     daemon = Daemon(
-        settings, clock, store, sampler, timeline, recorder, device.id, run_id, paths=paths
+        settings,
+        clock,
+        store,
+        sampler,
+        timeline,
+        recorder,
+        device.id,
+        run_id,
+        paths=paths,
+        wake_event=wake,
     )
     daemon.enforcer, daemon.rule_timer = _enforcement(
         settings, paths, clock, session, store, device
@@ -350,10 +389,13 @@ def _enforcement(
     return enforcer, timer
 
 
-def _capabilities(settings: Settings, session: Session) -> tuple[Capability[Any], ...]:
+def _capabilities(
+    settings: Settings, session: Session, wake: threading.Event | None = None
+) -> tuple[Capability[Any], ...]:
     backends = settings.backends
+    pushed = None if wake is None else wake.set
     return (
-        Capability("the focused window", _factory("window", session, backends.window)),
+        Capability("the focused window", _factory("window", session, backends.window, wake=pushed)),
         Capability("idle time", _factory("idle", session, backends.idle)),
         Capability("input counts", _factory("input", session, backends.input, start=True)),
         Capability("the lock state", _factory("lock", session, backends.lock)),
@@ -364,13 +406,16 @@ def serve(settings: Settings, paths: Paths) -> None:
     """`presence run`: hold the session lock, record until SIGTERM/SIGINT, exit cleanly."""
     stop_event = threading.Event()
     reload_requested = threading.Event()
+    wake = threading.Event()
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s, stopping", signal.Signals(signum).name)
         stop_event.set()
+        wake.set()
 
     def reload(_signum: int, _frame: FrameType | None) -> None:
         reload_requested.set()
+        wake.set()
 
     # Handlers first: a SIGTERM while the database opens still ends in a clean stop.
     signal.signal(signal.SIGTERM, stop)
@@ -379,7 +424,7 @@ def serve(settings: Settings, paths: Paths) -> None:
     lock = SessionLock(paths.lock_file)
     lock.acquire()
     try:
-        daemon = build(settings, paths)
+        daemon = build(settings, paths, wake=wake)
         daemon.stop_event = stop_event
         daemon.reload_event = reload_requested
         daemon.run()

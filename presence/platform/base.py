@@ -73,6 +73,19 @@ class WindowSource(Protocol):
     def close(self) -> None: ...
 
 
+class FocusEvents(Protocol):
+    """A window source that also pushes changes (X11 PropertyNotify, sway/Hyprland IPC events,
+    KWin script and GNOME extension callbacks), so boundaries land at the event, not the tick.
+
+    `watch(wake)` starts listening, on the source's own thread; after each focus or title change
+    it calls `wake()` (from that thread) once `focused()` would return the new window. The
+    daemon then samples at once; the tick stays the safety net. `focused()` still runs on the
+    sampler thread only, so a source guards the state it shares with its listener.
+    """
+
+    def watch(self, wake: Callable[[], None]) -> None: ...
+
+
 class IdleSource(Protocol):
     """Seconds since the user's last input. Returns within 50 ms; sampler thread only.
 

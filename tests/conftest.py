@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.integration.sessionbus",
     "tests.integration.xserver",
+    "tests.integration.desktop_user",
 ]

@@ -10,7 +10,6 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from presence.core.duration import format_duration
 from presence.health.status import Status
@@ -31,45 +30,6 @@ def print_json(data: Any) -> None:
 
 def _local(when: datetime, zone: tzinfo) -> str:
     return when.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
-def report_table(report: UsageReport, zone: tzinfo) -> None:
-    out = console()
-    period = report.period
-    out.print(
-        f"[bold]{period.label}[/bold]  {_local(period.start, zone)} → {_local(period.end, zone)}"
-        + (
-            f"  ({period.hours:g} h day)"
-            if period.hours not in (24, 168) and period.hours < 30
-            else ""
-        )
-    )
-    active = format_duration(report.active_seconds)
-    idle = format_duration(report.idle_seconds)
-    locked = format_duration(report.locked_seconds)
-    out.print(f"active {active}  ·  idle {idle}  ·  locked {locked}")
-    if report.unrecorded_seconds >= 1:
-        paused = (
-            f" (paused {format_duration(report.paused_seconds)})" if report.paused_seconds else ""
-        )
-        out.print(f"[dim]not recorded: {format_duration(report.unrecorded_seconds)}{paused}[/dim]")
-    if not report.apps:
-        out.print("No activity recorded in this period.")
-        return
-    table = Table(show_edge=False, pad_edge=False)
-    table.add_column("app")
-    table.add_column("active", justify="right")
-    table.add_column("idle", justify="right")
-    table.add_column("share", justify="right")
-    total = report.active_seconds or 1.0
-    for app in report.apps:
-        table.add_row(
-            app.app,
-            format_duration(app.active_seconds),
-            format_duration(app.idle_seconds),
-            f"{100 * app.active_seconds / total:.0f}%",
-        )
-    out.print(table)
 
 
 def report_csv(report: UsageReport) -> None:

@@ -21,7 +21,6 @@ def _exit_codes() -> str:
         ExitCode.CONFIG: "the settings file is invalid",
         ExitCode.STORAGE: "the database cannot be opened, migrated, read or written",
         ExitCode.BACKEND: "a platform capability is unavailable",
-        ExitCode.NOT_RUNNING: "the command needs a running daemon",
         ExitCode.INPUT: "a value given on the command line is invalid",
         ExitCode.ALREADY_RUNNING: "another daemon already records this session",
         ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",

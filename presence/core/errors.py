@@ -14,7 +14,8 @@ class ExitCode(IntEnum):
     CONFIG = 3  # the settings file is invalid
     STORAGE = 4  # the database cannot be opened, migrated or written
     BACKEND = 5  # a platform capability is unavailable
-    NOT_RUNNING = 6  # the command needs the daemon and it is not running
+    # 6 is retired, never reused: no command needs a running daemon (pause, snooze and
+    # override go through the database, which the daemon reads), so nothing raised it.
     INPUT = 7  # a value given on the command line is invalid
     ALREADY_RUNNING = 8  # another daemon holds this session's lock
     INTERRUPTED = 130
@@ -62,12 +63,6 @@ class InputError(PresenceError):
     """A value given on the command line is invalid."""
 
     exit_code = ExitCode.INPUT
-
-
-class NotRunningError(PresenceError):
-    """The command needs a running daemon."""
-
-    exit_code = ExitCode.NOT_RUNNING
 
 
 class AlreadyRunningError(PresenceError):

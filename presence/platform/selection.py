@@ -98,11 +98,9 @@ def choose(
     session: Session,
     configured: str = AUTO,
     env: Mapping[str, str] | None = None,
-    construct: bool = True,
 ) -> Choice:
     """Probe the candidates for `capability` and build the first that works.
 
-    With `construct=False` only the probes run (for `presence doctor` while a daemon runs).
     Raises BackendError when a forced name is not a candidate of this capability.
     """
     candidates = CANDIDATES[capability]
@@ -131,10 +129,6 @@ def choose(
         if not probe.ok:
             choice.rejected.append(Rejection(name, probe.reason, probe.hint))
             continue
-        if not construct:
-            choice.name = name
-            choice.backend = cls
-            return choice
         try:
             choice.backend = cls(session)
         except BackendError as exc:

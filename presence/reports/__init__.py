@@ -21,7 +21,7 @@ from presence.reports.periods import (
     week_period,
 )
 from presence.reports.trends import Trends, trends
-from presence.reports.usage import NO_WINDOW, AppUsage, UsageReport, device_names, usage_report
+from presence.reports.usage import NO_WINDOW, AppUsage, UsageReport, device_names
 
 __all__ = [
     "NO_WINDOW",
@@ -39,6 +39,5 @@ __all__ = [
     "range_period",
     "report_day",
     "trends",
-    "usage_report",
     "week_period",
 ]

@@ -1,16 +1,12 @@
-"""Seconds per state and per app in a period: the core of every report.
-
-Spans are stored in UTC and clipped to the period's bounds in SQL (store.Store.usage).
-"""
+"""Seconds per state and per app in a period: the core of every report (filled by
+`overview.build_report`), and which devices a report covers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from presence.core.errors import InputError
-from presence.core.model import SpanState
 from presence.reports.periods import Period
 from presence.store import Store
 
@@ -91,35 +87,3 @@ class UsageReport:
                 for a in self.apps
             ],
         }
-
-
-def usage_report(
-    store: Store, period: Period, device_names: list[str], now: datetime
-) -> UsageReport:
-    """Totals and per-app seconds for `period` on the named devices (sorted by active time)."""
-    found = [d for d in (store.find_device(n) for n in device_names) if d is not None]
-    ids = [d.id for d in found]
-    report = UsageReport(period, [d.name for d in found])
-    until = min(period.end, max(period.start, now.astimezone(UTC)))
-    report.elapsed_seconds = max(0.0, (until - period.start).total_seconds()) * max(1, len(ids))
-    if not ids:
-        return report
-    apps: dict[str, AppUsage] = {}
-    for usage in store.usage(period.start, period.end, ids):
-        if usage.state is SpanState.LOCKED:
-            report.locked_seconds += usage.seconds
-            continue
-        entry = apps.setdefault(usage.app or NO_WINDOW, AppUsage(usage.app or NO_WINDOW))
-        if usage.state is SpanState.ACTIVE:
-            entry.active_seconds += usage.seconds
-            report.active_seconds += usage.seconds
-        else:
-            entry.idle_seconds += usage.seconds
-            report.idle_seconds += usage.seconds
-    for pause in store.pauses_between(period.start, until, ids):
-        end = pause.end_at() or until
-        report.paused_seconds += max(
-            0.0, (min(end, until) - max(pause.start, period.start)).total_seconds()
-        )
-    report.apps = sorted(apps.values(), key=lambda a: (-a.active_seconds, -a.idle_seconds, a.app))
-    return report

@@ -4,7 +4,7 @@ SQLAlchemy and Alembic are imported here and nowhere else.
 """
 
 from presence.store.rules import EnforcementEvent, RuleStore, StoredRule
-from presence.store.tracking import Device, Pause, Run, Store, Usage
+from presence.store.tracking import Device, Pause, Run, Store
 
 __all__ = [
     "Device",
@@ -14,5 +14,4 @@ __all__ = [
     "Run",
     "Store",
     "StoredRule",
-    "Usage",
 ]

@@ -24,10 +24,6 @@ from presence.store import database
 from presence.store.schema import devices, enforcement_log, rules, spans
 from presence.store.tracking import Store, dt, ts
 
-EVENTS = ("warning", "start", "action", "nudge", "snooze", "override", "end", "kept", "broken")
-"""The enforcement log's events (plus `error`), as the reports read them."""
-
-
 @dataclass(frozen=True, slots=True)
 class StoredRule:
     """A row of `rules`. `fields` is the rule's definition (see presence.rules.model); a

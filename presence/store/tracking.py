@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -62,15 +62,6 @@ class Pause:
     def active(self, now: datetime) -> bool:
         end = self.end_at()
         return self.start <= now and (end is None or now < end)
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """Seconds of one app in one state inside a period (spans clipped to the period)."""
-
-    app: str | None
-    state: SpanState
-    seconds: float
 
 
 def _span(row: Any) -> Span:
@@ -290,25 +281,6 @@ class Store:
             query = query.where(spans.c.device_id.in_(device_ids))
         with self._begin() as c:
             return [_span(r) for r in c.execute(query)]
-
-    def usage(
-        self, start: datetime, end: datetime, device_ids: Sequence[int] | None = None
-    ) -> list[Usage]:
-        """Seconds per (app, state) inside [start, end), spans clipped to the period, in SQL."""
-        lo, hi = ts(start), ts(end)
-        clipped = case((spans.c.end_ts > hi, hi), else_=spans.c.end_ts) - case(
-            (spans.c.start_ts < lo, lo), else_=spans.c.start_ts
-        )
-        query = (
-            select(spans.c.app, spans.c.state, func.sum(clipped).label("seconds"))
-            .where(self._overlapping(start, end))
-            .group_by(spans.c.app, spans.c.state)
-        )
-        if device_ids is not None:
-            query = query.where(spans.c.device_id.in_(device_ids))
-        with self._begin() as c:
-            rows = c.execute(query).all()
-        return [Usage(r.app, SpanState(r.state), float(r.seconds or 0.0)) for r in rows]
 
     def latest_span(self, device_id: int) -> Span | None:
         with self._begin() as c:

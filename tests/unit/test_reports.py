@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from presence.core.model import Span, SpanState
-from presence.reports import day_period, report_day, usage_report, week_period
+from presence.reports import Period, build_report, day_period, report_day, week_period
 from presence.settings.schema import ReportSettings
 from presence.store import Store
 
@@ -82,7 +82,7 @@ def test_totals_equal_the_clipped_spans(tmp_path: Path) -> None:
         ),
     ]
     store.save_spans(device.id, None, spans)
-    report = usage_report(store, period, ["laptop"], start + timedelta(days=3))
+    report = build_report(store, period, ["laptop"], start + timedelta(days=3), DEFAULT).usage
     assert report.active_seconds == 30 * 60 + 3600 + 15 * 60
     assert report.idle_seconds == 3600
     assert report.locked_seconds == 3600
@@ -96,6 +96,40 @@ def test_totals_equal_the_clipped_spans(tmp_path: Path) -> None:
     assert set(data) >= {"period", "totals", "apps"}
     assert data["totals"]["active_seconds"] == report.active_seconds
     assert data["apps"][0] == {"app": "B", "active_seconds": 3600, "idle_seconds": 3600}
+    full = build_report(store, period, ["laptop"], start + timedelta(days=3), DEFAULT).to_dict()
+    assert {k: full[k] for k in ("totals", "apps", "devices")} == {
+        k: data[k] for k in ("totals", "apps", "devices")
+    }
+
+
+def test_totals_clip_spans_at_both_ends_per_app_and_state(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}")
+    t0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
+
+    def at(seconds: float) -> datetime:
+        return t0 + timedelta(seconds=seconds)
+
+    device = store.device("laptop", "h", t0)
+    store.device("desktop", "h2", t0)
+    store.save_spans(
+        device.id,
+        None,
+        [
+            Span(at(0), at(100), "A", None, SpanState.ACTIVE),
+            Span(at(100), at(160), "B", None, SpanState.ACTIVE),
+            Span(at(160), at(400), "B", None, SpanState.IDLE),
+            Span(at(400), at(500), None, None, SpanState.LOCKED),
+        ],
+    )
+    period = Period(at(50), at(450), "test", BERLIN)
+    report = build_report(store, period, ["laptop"], at(1000), DEFAULT).usage
+    assert [(a.app, a.active_seconds, a.idle_seconds) for a in report.apps] == [
+        ("B", 60, 240),
+        ("A", 50, 0),
+    ]
+    assert (report.active_seconds, report.idle_seconds, report.locked_seconds) == (110, 240, 50)
+    other = build_report(store, period, ["desktop"], at(1000), DEFAULT).usage
+    assert other.apps == [] and other.recorded_seconds == 0
 
 
 def test_pauses_count_as_paused_not_recorded(tmp_path: Path) -> None:
@@ -104,6 +138,6 @@ def test_pauses_count_as_paused_not_recorded(tmp_path: Path) -> None:
     period = day_period(date(2026, 6, 1), BERLIN, DEFAULT)
     start = period.start.astimezone(UTC)
     store.add_pause(device.id, start + timedelta(hours=1), start + timedelta(hours=2), "x")
-    report = usage_report(store, period, ["laptop"], start + timedelta(hours=3))
+    report = build_report(store, period, ["laptop"], start + timedelta(hours=3), DEFAULT).usage
     assert report.paused_seconds == 3600
     assert report.elapsed_seconds == 3 * 3600

@@ -15,6 +15,7 @@ from presence.core.errors import StorageError
 from presence.core.model import Span, SpanState
 from presence.store import Store
 from presence.store.database import HEAD_REVISION, head_revision
+from presence.store.reporting import ReportQueries
 from presence.store.schema import metadata
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
@@ -84,7 +85,7 @@ def test_upsert_by_uid_is_idempotent(store: Store) -> None:
     assert len(spans) == 1 and spans[0].end == at(25) and spans[0].uid == span.uid
 
 
-def test_usage_clips_spans_to_the_period(store: Store) -> None:
+def test_title_usage_clips_spans_to_the_period_in_sql(store: Store) -> None:
     device = store.device("laptop", "host", T0)
     store.save_spans(
         device.id,
@@ -96,15 +97,16 @@ def test_usage_clips_spans_to_the_period(store: Store) -> None:
             Span(at(400), at(500), None, None, SpanState.LOCKED),
         ],
     )
-    usage = {(u.app, u.state): u.seconds for u in store.usage(at(50), at(450), [device.id])}
+    queries = ReportQueries.of(store)
+    usage = {(u.app, u.state): u.seconds for u in queries.title_usage(at(50), at(450), [device.id])}
     assert usage == {
-        ("A", SpanState.ACTIVE): 50,
-        ("B", SpanState.ACTIVE): 60,
-        ("B", SpanState.IDLE): 240,
-        (None, SpanState.LOCKED): 50,
+        ("A", "active"): 50,
+        ("B", "active"): 60,
+        ("B", "idle"): 240,
+        (None, "locked"): 50,
     }
     other = store.device("desktop", "host2", T0)
-    assert store.usage(at(0), at(500), [other.id]) == []
+    assert list(queries.title_usage(at(0), at(500), [other.id])) == []
 
 
 def test_pauses(store: Store) -> None:

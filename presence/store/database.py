@@ -1,4 +1,4 @@
-"""Opening the database: engine, SQLite pragmas and file modes, and Alembic migrations."""
+"""Opening the database: engine, SQLite pragmas and file modes, schema creation and migrations."""
 
 from __future__ import annotations
 
@@ -125,13 +125,75 @@ def create(url: str, *, create_file: bool = True) -> Engine:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (a no-op when it is already there).
 
+    Alembic (about 11 MB that a long-running process would keep) is never imported here: an
+    empty database gets the declared schema (`store/schema.py`) stamped at head, under the
+    database's write lock so that two processes starting at once on one new database create
+    it once (`create_if_empty`); an older schema is upgraded by Alembic in a short child process
+    (`python -m presence.store.migrate`). Blocks until done; any thread.
+
     Raises StorageError when the database cannot be read or is newer than this version.
     """
     try:
-        if current_revision(engine) == HEAD_REVISION:
+        current = current_revision(engine)
+        if current == HEAD_REVISION or (current is None and create_if_empty(engine)):
             return
     except DBAPIError as exc:
         raise storage_error(exc, engine) from None
+    from presence.store.migrate import upgrade_in_child  # noqa: PLC0415 - rare: an old schema
+
+    upgrade_in_child(engine.url.render_as_string(hide_password=False))
+
+
+VERSION_TABLE = "alembic_version"
+# The advisory lock key PostgreSQL processes creating a new schema take (any constant will do,
+# as long as every presence uses the same one): "presence" in ASCII, as an int64.
+_PG_LOCK_KEY = 0x70726573656E6365
+
+
+def create_if_empty(engine: Engine) -> bool:
+    """Create the declared schema, stamped at HEAD_REVISION, when the database holds none of it.
+
+    Runs in one transaction holding the write lock (SQLite `BEGIN IMMEDIATE`, a PostgreSQL
+    transaction-level advisory lock), and looks again once it holds it: a second process that
+    waited finds the schema made and does nothing. Returns True when the schema is at head
+    afterwards; False when the database already holds tables (or another database kind), which
+    Alembic must handle. Raises DBAPIError.
+    """
+    from sqlalchemy import Column, MetaData, String, Table, insert  # noqa: PLC0415
+
+    from presence.store.schema import metadata  # noqa: PLC0415
+
+    if engine.dialect.name not in ("sqlite", "postgresql"):
+        return False
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            # pysqlite begins transactions only before DML; an explicit BEGIN IMMEDIATE takes
+            # the write lock now, so the check below and the CREATEs are one atomic step.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        found = inspect(connection)
+        if found.has_table(VERSION_TABLE):
+            row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+            return row is not None and str(row[0]) == HEAD_REVISION
+        if any(found.has_table(name) for name in metadata.tables):
+            return False
+        log.info("creating the database schema (revision %s)", HEAD_REVISION)
+        metadata.create_all(connection)
+        # The table Alembic keeps its revision in, as Alembic itself creates it.
+        version = Table(
+            VERSION_TABLE,
+            MetaData(),
+            Column("version_num", String(32), primary_key=True),
+        )
+        version.create(connection)
+        connection.execute(insert(version).values(version_num=HEAD_REVISION))
+    return True
+
+
+def upgrade(engine: Engine) -> None:
+    """Upgrade the schema to head with Alembic, in this process (imports Alembic: the child
+    process of `migrate`, and tests). Raises StorageError."""
     from alembic import command  # noqa: PLC0415 - only when a migration is due
     from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
     from alembic.script import ScriptDirectory  # noqa: PLC0415

@@ -101,7 +101,7 @@ rules = Table(
     # A loosening change waits for `rules.cooldown`: the new spec/enabled apply at pending_at.
     Column("pending_spec", Text, nullable=True),
     Column("pending_enabled", Integer, nullable=True),
-    Column("pending_delete", Integer, nullable=False, default=0),
+    Column("pending_delete", Integer, nullable=False, default=0, server_default="0"),
     Column("pending_at", Float, nullable=True),
 )
 
@@ -134,7 +134,7 @@ categories = Table(
     Column("name", String(64), nullable=False),
     Column("app_pattern", Text, nullable=True),
     Column("title_pattern", Text, nullable=True),
-    Column("replaces_builtin", Integer, nullable=False, default=0),
+    Column("replaces_builtin", Integer, nullable=False, default=0, server_default="0"),
     Column("created", Float, nullable=False),
     Index("ix_categories_name", "name"),
 )

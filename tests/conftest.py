@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.integration.sessionbus",
     "tests.integration.xserver",
     "tests.integration.desktop_user",
+    "tests.integration.wayland_sway",
 ]

@@ -24,6 +24,12 @@ PACKAGE_OF = {
     "systemd-analyze": "systemd",
     "chromium": "chromium",
     "desktop-file-validate": "desktop-file-utils",
+    "sway": "sway",
+    "swaymsg": "sway",
+    "foot": "foot",
+    "wtype": "wtype",
+    "Xwayland": "xwayland",
+    "swaylock": "swaylock",
 }
 
 

@@ -5,17 +5,15 @@ report's memory does not grow with history.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, delete, func, insert, or_, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import and_, case, delete, func, insert, or_, select
 
 from presence.core.model import MAX_SPAN_SECONDS
-from presence.store import database
+from presence.store.queries import Queries
 from presence.store.schema import categories, enforcement_log, spans
 from presence.store.tracking import Store, ts
 
@@ -60,27 +58,16 @@ class CategoryRow:
     created: float
 
 
-class ReportQueries:
+class ReportQueries(Queries):
     """Read-mostly queries for reports and the categories the user added.
 
     Raises StorageError (never a driver exception). Generators hold a connection until they are
     exhausted or closed. Thread contract: as Store.
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
     @classmethod
     def of(cls, store: Store) -> ReportQueries:
         return cls(store.engine)
-
-    @contextlib.contextmanager
-    def _begin(self) -> Iterator[Connection]:
-        try:
-            with self.engine.begin() as connection:
-                yield connection
-        except DBAPIError as exc:
-            raise database.storage_error(exc, self.engine) from None
 
     @staticmethod
     def _overlapping(lo: float, hi: float, device_ids: Sequence[int]) -> Any:

@@ -9,20 +9,19 @@ Thread contract: as `Store`: one thread at a time per RuleStore.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import and_, case, delete, func, insert, select, update
 
 from presence.core.model import MAX_SPAN_SECONDS, SpanState
-from presence.store import database
+from presence.store.queries import Queries
 from presence.store.schema import devices, enforcement_log, rules, spans
 from presence.store.tracking import Store, dt, ts
+
 
 @dataclass(frozen=True, slots=True)
 class StoredRule:
@@ -100,19 +99,11 @@ def _devices_json(fields: dict[str, Any]) -> str | None:
     return None if devices is None else json.dumps(devices)
 
 
-class RuleStore:
+class RuleStore(Queries):
     """Rules and the enforcement log, on the same database (and engine) as `store`."""
 
     def __init__(self, store: Store) -> None:
-        self.engine = store.engine
-
-    @contextlib.contextmanager
-    def _begin(self) -> Iterator[Connection]:
-        try:
-            with self.engine.begin() as connection:
-                yield connection
-        except DBAPIError as exc:
-            raise database.storage_error(exc, self.engine) from None
+        super().__init__(store.engine)
 
     # rules ---------------------------------------------------------------------------------
 

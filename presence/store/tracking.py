@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 
 from presence.core.model import MAX_SPAN_SECONDS, InputCounts, Span, SpanState
 from presence.store import database
+from presence.store.queries import Queries
 from presence.store.schema import daemon_runs, devices, pauses, spans
 
 
@@ -101,15 +100,12 @@ def _pause(row: Any) -> Pause:
     )
 
 
-class Store:
+class Store(Queries):
     """The database, as the daemon, the reports and the CLI use it. One per process.
 
     Every method raises StorageError (never a driver exception) when the database fails.
     Thread contract: methods may be called from any one thread at a time.
     """
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, create: bool = True) -> Store:
@@ -132,14 +128,6 @@ class Store:
             rows = c.exec_driver_sql(f"PRAGMA quick_check({int(limit)})").all()
         found = [str(r[0]) for r in rows]
         return [] if found == ["ok"] else found
-
-    @contextlib.contextmanager
-    def _begin(self) -> Iterator[Connection]:
-        try:
-            with self.engine.begin() as connection:
-                yield connection
-        except DBAPIError as exc:
-            raise database.storage_error(exc, self.engine) from None
 
     # devices -------------------------------------------------------------------------------
 

@@ -1,0 +1,34 @@
+"""The base of the query classes (Store, RuleStore, ReportQueries): one engine, one way in.
+
+Every query runs inside `_begin()`, so a driver error always reaches the caller as a
+StorageError with a hint (`database.storage_error`), never as a SQLAlchemy exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from presence.store import database
+
+
+class Queries:
+    """Holds the engine; subclasses add the queries. Thread contract: that of the subclass."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextlib.contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """One transaction, committed when the block ends, rolled back when it raises.
+
+        Raises StorageError for any driver error inside the block.
+        """
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except DBAPIError as exc:
+            raise database.storage_error(exc, self.engine) from None

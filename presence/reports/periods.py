@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from presence.rules.schedule import wall_to_utc
 from presence.settings.schema import ReportSettings
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -66,16 +67,18 @@ def day_start_time(settings: ReportSettings) -> time:
 
 
 def day_start_at(day: date, zone: tzinfo, settings: ReportSettings) -> datetime:
-    """The UTC instant the report day `day` starts."""
-    # fold=0: on an autumn day whose start time repeats, the day starts at the first one.
-    return datetime.combine(day, day_start_time(settings), tzinfo=zone).astimezone(UTC)
+    """The UTC instant the report day `day` starts: the first instant the local clock reads
+    `day_start` or later, so reports cut days exactly where the rules do (one function for
+    both, `rules.schedule.wall_to_utc`). A repeated time counts the first time; a time skipped
+    by a spring-forward change starts the day at the jump."""
+    return wall_to_utc(day, day_start_time(settings), zone)
 
 
 def report_day(now: datetime, zone: tzinfo, settings: ReportSettings) -> date:
     """The date whose report day contains `now` (before day_start it is still yesterday)."""
-    local = now.astimezone(zone)
-    start = day_start_time(settings)
-    return local.date() - timedelta(days=1) if local.time() < start else local.date()
+    day = now.astimezone(zone).date()
+    # Compared as instants, not wall times: in a repeated hour a wall time says nothing.
+    return day - timedelta(days=1) if day_start_at(day, zone, settings) > now else day
 
 
 def day_period(day: date, zone: tzinfo, settings: ReportSettings) -> Period:

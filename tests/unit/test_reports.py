@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -10,6 +10,7 @@ import pytest
 
 from presence.core.model import Span, SpanState
 from presence.reports import Period, build_report, day_period, report_day, week_period
+from presence.rules.schedule import day_window, wall_to_utc
 from presence.settings.schema import ReportSettings
 from presence.store import Store
 
@@ -43,6 +44,43 @@ def test_report_day_starts_at_day_start() -> None:
     late = datetime(2026, 6, 2, 1, 30, tzinfo=BERLIN)  # 01:30: still June 1st's day
     assert report_day(late, BERLIN, DEFAULT) == date(2026, 6, 1)
     assert report_day(late, BERLIN, ReportSettings(day_start="00:00")) == date(2026, 6, 2)
+
+
+@pytest.mark.parametrize(
+    ("day", "local_start"),
+    [
+        # 02:30 is skipped on the spring-forward day: the day starts at the jump, 03:00 CEST.
+        (date(2026, 3, 29), datetime(2026, 3, 29, 3, 0, tzinfo=BERLIN)),
+        # 02:30 shows twice on the fall-back day: the first one (CEST) starts the day.
+        (date(2026, 10, 25), datetime(2026, 10, 25, 2, 30, fold=0, tzinfo=BERLIN)),
+    ],
+)
+def test_reports_and_rules_cut_a_dst_day_at_the_same_instant(
+    day: date, local_start: datetime
+) -> None:
+    settings = ReportSettings(day_start="02:30")
+    period = day_period(day, BERLIN, settings)
+    assert period.start == local_start.astimezone(UTC)
+    assert period.start == wall_to_utc(day, time(2, 30), BERLIN)
+    # The days before and after tile time with it: no gap, no overlap.
+    assert day_period(day - timedelta(days=1), BERLIN, settings).end == period.start
+    assert day_period(day + timedelta(days=1), BERLIN, settings).start == period.end
+    # The rules' day (limits count per day) is the report's day, around the cut and inside it.
+    for instant in (
+        period.start - timedelta(seconds=1),
+        period.start,
+        period.start + timedelta(minutes=10),
+    ):
+        start, end = day_window(instant, BERLIN, time(2, 30))
+        expected = report_day(instant, BERLIN, settings)
+        assert (start, end) == (
+            day_period(expected, BERLIN, settings).start,
+            day_period(expected, BERLIN, settings).end,
+        )
+    assert report_day(period.start - timedelta(seconds=1), BERLIN, settings) == day - timedelta(
+        days=1
+    )
+    assert report_day(period.start, BERLIN, settings) == day
 
 
 def test_week_starts_on_the_configured_day() -> None:

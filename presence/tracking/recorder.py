@@ -1,5 +1,9 @@
 """Writing spans: closed spans at once, the open span on change and at least every flush period.
 
+Spans are keyed by uid: the timeline may hand back a span it closed earlier with a new end or
+state (idle noticed after focus moved on), and the store upserts by uid, so the row is
+rewritten. The open span is written at once when it is new or changed state in place.
+
 When the database refuses a write (disk full, locked too long, unreachable), the spans are
 held in memory and retried on the next tick; nothing is dropped and the daemon keeps sampling.
 """
@@ -10,7 +14,7 @@ import logging
 from collections.abc import Sequence
 
 from presence.core.errors import StorageError
-from presence.core.model import Span
+from presence.core.model import Span, SpanState
 from presence.store import Store
 
 log = logging.getLogger(__name__)
@@ -25,7 +29,7 @@ class Recorder:
         self.run_id = run_id
         self.flush_every = flush_every
         self._pending: dict[str, Span] = {}
-        self._open_uid: str | None = None
+        self._open_key: tuple[str, SpanState] | None = None
         self._flushed_at = float("-inf")
         self._failing = False
 
@@ -35,14 +39,19 @@ class Recorder:
         return len(self._pending)
 
     def record(self, closed: Sequence[Span], open_span: Span | None, mono: float) -> bool:
-        """Queue this tick's spans and write when due. Returns True when it wrote."""
+        """Queue this tick's closed or revised spans and write when due. True when it wrote.
+
+        A span already pending is replaced by the newer copy (same uid): the latest wins.
+        """
         for span in closed:
             self._pending[span.uid] = span.copy()
         due = bool(closed) or mono - self._flushed_at >= self.flush_every
-        if open_span is not None and (open_span.uid != self._open_uid or due):
-            self._pending[open_span.uid] = open_span.copy()
-            self._open_uid = open_span.uid
-            due = True
+        if open_span is not None:
+            key = (open_span.uid, open_span.state)
+            if key != self._open_key or due:
+                self._pending[open_span.uid] = open_span.copy()
+                self._open_key = key
+                due = True
         if not due or not self._pending:
             return False
         return self.flush(mono)

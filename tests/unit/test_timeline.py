@@ -45,8 +45,13 @@ class Driver:
             self.clock.advance(1)
 
     def finish(self) -> list[Span]:
+        """Every span in the order first seen; a span handed back revised counts once, latest.
+
+        Not sorted by start: a wall-clock step back makes later spans start earlier.
+        """
         last = self.clock.now() - timedelta(seconds=1)
-        return self.closed + self.timeline.close(last)
+        latest = {s.uid: s for s in self.closed + self.timeline.close(last)}
+        return list(latest.values())
 
 
 def at(seconds: float) -> datetime:
@@ -204,3 +209,66 @@ def test_no_window_is_recorded_without_app() -> None:
     d = Driver()
     d.run(3, None, typed=1)
     assert d.finish()[0].app is None
+
+
+def observe_script(idle_after: float, script: list[tuple[float, WindowInfo, bool]]) -> list[Span]:
+    """Observations at the given seconds: (time, focused window, input at that instant)."""
+    timeline = Timeline(idle_after, gap_after=1e9)
+    spans: dict[str, Span] = {}
+    last_input = 0.0
+    for t, window, typed in script:
+        last_input = t if typed else last_input
+        obs = Observation(at(t), t, window, t - last_input, InputCounts(), False)
+        spans.update((s.uid, s) for s in timeline.observe(obs))
+    spans.update((s.uid, s) for s in timeline.close(at(script[-1][0])))
+    return sorted(spans.values(), key=lambda s: s.start)
+
+
+def test_idle_after_a_focus_change_without_input_keeps_every_app() -> None:
+    """The issue's case: idle back-dated across focus changes splits spans, never relabels."""
+    C = WindowInfo("AppGamma", "gamma")
+    script = [(0, A, True), (10, A, True), (20, B, False), (200, C, False)]
+    spans = observe_script(120, [*script, (210, C, True), (230, C, False)])
+    assert [(s.start, s.end, s.app, s.state) for s in spans] == [
+        (at(0), at(10), "AppAlpha", SpanState.ACTIVE),
+        (at(10), at(20), "AppAlpha", SpanState.IDLE),
+        (at(20), at(200), "AppBeta", SpanState.IDLE),
+        (at(200), at(210), "AppGamma", SpanState.IDLE),
+        (at(210), at(230), "AppGamma", SpanState.ACTIVE),
+    ]
+
+
+def test_a_revised_span_is_handed_back_with_its_id() -> None:
+    timeline = Timeline(120, gap_after=1e9)
+    first = timeline.observe(Observation(at(0), 0, A, 0, None, False))
+    assert first == []
+    closed = timeline.observe(Observation(at(20), 20, B, 10, None, False))
+    assert [(s.app, s.state, s.end) for s in closed] == [("AppAlpha", SpanState.ACTIVE, at(20))]
+    revised = timeline.observe(Observation(at(200), 200, B, 190, None, False))
+    assert [(s.uid == closed[0].uid, s.state, s.start, s.end) for s in revised] == [
+        (True, SpanState.ACTIVE, at(0), at(10)),
+        (False, SpanState.IDLE, at(10), at(20)),
+    ]
+    assert closed[0].end == at(20)  # what was handed out is a copy: never changed afterwards
+    open_span = timeline.open
+    assert open_span is not None
+    assert (open_span.app, open_span.state, open_span.start) == ("AppBeta", SpanState.IDLE, at(20))
+
+
+def test_idle_is_not_back_dated_across_a_lock() -> None:
+    timeline = Timeline(120, gap_after=1e9)
+    spans: dict[str, Span] = {}
+    for t, window, idle, locked in [
+        (0, A, 0, False),
+        (50, A, 50, True),
+        (100, B, 100, False),  # unlocked without input
+        (130, B, 130, False),  # idle noticed: back-dated to t=0, but no further than t=100
+    ]:
+        obs = Observation(at(t), t, window, idle, None, locked)
+        spans.update((s.uid, s) for s in timeline.observe(obs))
+    spans.update((s.uid, s) for s in timeline.close(at(130)))
+    assert [(s.start, s.app, s.state) for s in sorted(spans.values(), key=lambda s: s.start)] == [
+        (at(0), "AppAlpha", SpanState.ACTIVE),
+        (at(50), None, SpanState.LOCKED),
+        (at(100), "AppBeta", SpanState.IDLE),
+    ]

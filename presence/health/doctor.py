@@ -67,9 +67,23 @@ def diagnose(settings: Settings, paths: Paths, session: Session | None = None) -
         + ("" if paths.config_file.exists() else " (absent: defaults)")
     )
     report.notes.append(f"database: {database_url(settings, paths)}")
+    if session.is_wayland:
+        report.notes.append(wayland_note(session))
     if session.session_bus is None:
         report.notes.append(
             "no session D-Bus: lock state from the screensaver is unavailable "
             "(a bus is never autolaunched; export DBUS_SESSION_BUS_ADDRESS)"
         )
     return report
+
+
+def wayland_note(session: Session) -> str:
+    """Why the X11 backends are passed over in a Wayland session, and what works instead."""
+    found = session.compositor
+    where = f"a Wayland session ({found})" if found else "a Wayland session"
+    instead = f"the {found} backends record it" if found else "a Wayland backend must record it"
+    return (
+        f"{where}: the X11 backends (x11, xscreensaver, pynput) are not chosen automatically, "
+        f"since through Xwayland they see only X11 windows and their input; {instead}. "
+        "Forcing one by name (PRESENCE_BACKEND_WINDOW=x11) still works."
+    )

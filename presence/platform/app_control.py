@@ -66,9 +66,7 @@ class X11AppController:
     @classmethod
     def probe(cls, session: Session) -> Probe:
         """Side-effect free: only looks at the session; the constructor connects."""
-        return probe_display(
-            session, "closing and pausing apps needs an X11 session (Wayland is not supported)"
-        )
+        return probe_display(session, "closing and pausing apps needs a desktop session", "apps")
 
     def __init__(self, session: Session) -> None:
         """Connect to the session's X display. Raises BackendError when it cannot."""

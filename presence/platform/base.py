@@ -18,14 +18,17 @@ class Probe:
     ok: bool
     reason: str = ""
     hint: str = ""
+    # A rejection that only advises against automatic choice (an X11 backend in a Wayland
+    # session sees Xwayland alone); forcing the backend by name overrides it.
+    forceable: bool = False
 
     @classmethod
     def yes(cls, reason: str = "") -> Probe:
         return cls(True, reason)
 
     @classmethod
-    def no(cls, reason: str, hint: str = "") -> Probe:
-        return cls(False, reason, hint)
+    def no(cls, reason: str, hint: str = "", *, forceable: bool = False) -> Probe:
+        return cls(False, reason, hint, forceable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,32 @@ class Session:
     session_type: str | None
     session_bus: str | None  # a D-Bus address; never autolaunched
     runtime_dir: str | None
+    sway_socket: str | None = None  # SWAYSOCK, else I3SOCK: the i3/sway IPC socket
+    hyprland_instance: str | None = None  # HYPRLAND_INSTANCE_SIGNATURE
+    desktop: str | None = None  # XDG_CURRENT_DESKTOP, e.g. "sway", "KDE", "GNOME"
+
+    @property
+    def is_wayland(self) -> bool:
+        """A Wayland session: XDG_SESSION_TYPE says so, or WAYLAND_DISPLAY is set and the
+        session does not declare itself X11 (a nested Wayland compositor inside X11)."""
+        if self.session_type == "wayland":
+            return True
+        return bool(self.wayland_display) and self.session_type != "x11"
+
+    @property
+    def compositor(self) -> str | None:
+        """The compositor the session names: "sway" (or i3), "hyprland", "kwin", "gnome"."""
+        if self.sway_socket:
+            return "sway"
+        if self.hyprland_instance:
+            return "hyprland"
+        desktops = {d.strip().lower() for d in (self.desktop or "").split(":")}
+        if "kde" in desktops:
+            return "kwin"
+        if desktops & {"gnome", "gnome-classic", "ubuntu"}:
+            return "gnome"
+        named = sorted(desktops & {"sway", "hyprland"})
+        return named[0] if named else None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Session:
@@ -55,6 +84,9 @@ class Session:
             session_type=env.get("XDG_SESSION_TYPE") or None,
             session_bus=bus,
             runtime_dir=runtime_dir,
+            sway_socket=env.get("SWAYSOCK") or env.get("I3SOCK") or None,
+            hyprland_instance=env.get("HYPRLAND_INSTANCE_SIGNATURE") or None,
+            desktop=env.get("XDG_CURRENT_DESKTOP") or None,
         )
 
 

@@ -45,7 +45,7 @@ class PynputInputCounter:
     @classmethod
     def probe(cls, session: Session) -> Probe:
         """Side-effect free: only looks at the session; the constructor connects."""
-        return probe_display(session)
+        return probe_display(session, capability="input")
 
     def __init__(self, session: Session) -> None:
         """Check that pynput can record input on the session's display; listen from `start()`.

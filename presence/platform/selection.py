@@ -126,7 +126,11 @@ def choose(
                 Rejection(name, f"cannot import: {exc}", "reinstall presence with its dependencies")
             )
             continue
-        if not probe.ok:
+        if not probe.ok and probe.forceable and wanted == name:
+            # The user asked for this one by name: an advisory rejection (an X11 backend in a
+            # Wayland session) is theirs to override; say so once.
+            log.warning("%s backend %s forced by %s: %s", capability, name, forced_by, probe.reason)
+        elif not probe.ok:
             choice.rejected.append(Rejection(name, probe.reason, probe.hint))
             continue
         try:

@@ -29,7 +29,7 @@ class XScreenSaverIdle:
     @classmethod
     def probe(cls, session: Session) -> Probe:
         """Side-effect free: only looks at the session; the constructor connects."""
-        return probe_display(session)
+        return probe_display(session, capability="idle")
 
     def __init__(self, session: Session) -> None:
         """Connect to the session's X display and check for MIT-SCREEN-SAVER.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
+from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
@@ -76,8 +79,49 @@ def _context(ctx: typer.Context) -> tuple[AppContext, RuleStore, datetime, tzinf
     return context, RuleStore(context.store()), SystemClock().now(), zone_of(context.settings)
 
 
-def _fields(**options: Any) -> dict[str, Any]:
-    """The options given, as rule fields (`--device` is the `devices` field)."""
+RULE_OPTIONS: dict[str, Any] = {
+    "days": Days,
+    "on": On,
+    "start": Start,
+    "end": End,
+    "devices": Devices,
+    "apps": Apps,
+    "categories": Categories,
+    "allow": Allow,
+    "action": ActionOpt,
+    "warn": Warn,
+    "grace": Grace,
+    "strict": Strict,
+    "per_day": PerDay,
+    "after": After,
+}
+"""The options of a rule's fields, in help order: one list for `rules add` and `rules edit`."""
+
+
+def rule_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give `command` the RULE_OPTIONS (each defaulting to None) after its own parameters.
+
+    The command declares an `options: dict[str, Any]` parameter instead and receives them
+    there, keyed by field name, None where not given. Typer reads the signature set here.
+    """
+    own = inspect.signature(command, eval_str=True)
+    params = [p for p in own.parameters.values() if p.name != "options"]
+    params += [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=alias)
+        for name, alias in RULE_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def with_options(*args: Any, **kwargs: Any) -> None:
+        options = {name: kwargs.pop(name, None) for name in RULE_OPTIONS}
+        command(*args, options=options, **kwargs)
+
+    with_options.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]
+    return with_options
+
+
+def _fields(options: dict[str, Any]) -> dict[str, Any]:
+    """The options given, as rule fields (`--device` lists the `devices` field)."""
     fields = {k: v for k, v in options.items() if v is not None}
     if "devices" in fields:
         fields["devices"] = fields["devices"].split(",")
@@ -174,35 +218,19 @@ def _occurrence_row(rule: Rule, occ: Occurrence, zone: tzinfo) -> list[str]:
 
 
 @app.command("add")
+@rule_options
 def add_command(
     ctx: typer.Context,
     kind: Annotated[str, typer.Argument(help="tech-free, device-free, focus, limit or break.")],
     name: Name,
-    days: Days = None,
-    on: On = None,
-    start: Start = None,
-    end: End = None,
-    device: Devices = None,
-    apps: Apps = None,
-    categories: Categories = None,
-    allow: Allow = None,
-    action: ActionOpt = None,
-    warn: Warn = None,
-    grace: Grace = None,
-    strict: Strict = None,
-    per_day: PerDay = None,
-    after: After = None,
+    options: dict[str, Any],
 ) -> None:
     """Add a rule. It is in force at once (on every device sharing the database)."""
     context, store, now, zone = _context(ctx)
     rule_kind = parse_kind(kind)
-    if rule_kind is RuleKind.DEVICE_FREE and device is None:
-        device = context.settings.device.name  # device-free: this device unless told
-    fields = _fields(
-        days=days, on=on, start=start, end=end, devices=device, apps=apps,
-        categories=categories, allow=allow, action=action, warn=warn, grace=grace,
-        strict=strict, per_day=per_day, after=after,
-    )  # fmt: skip
+    if rule_kind is RuleKind.DEVICE_FREE and options["devices"] is None:
+        options["devices"] = context.settings.device.name  # device-free: this device unless told
+    fields = _fields(options)
     rule = parse_rule(name, rule_kind, fields)
     _say(manage.add_rule(store, rule, now), zone, context.settings.rules.cooldown)
     coming = manage.next_occurrences(store, zone, now, context.settings.device.name, count=50)
@@ -212,31 +240,11 @@ def add_command(
 
 
 @app.command("edit")
-def edit_command(
-    ctx: typer.Context,
-    name: Name,
-    days: Days = None,
-    on: On = None,
-    start: Start = None,
-    end: End = None,
-    device: Devices = None,
-    apps: Apps = None,
-    categories: Categories = None,
-    allow: Allow = None,
-    action: ActionOpt = None,
-    warn: Warn = None,
-    grace: Grace = None,
-    strict: Strict = None,
-    per_day: PerDay = None,
-    after: After = None,
-) -> None:
+@rule_options
+def edit_command(ctx: typer.Context, name: Name, options: dict[str, Any]) -> None:
     """Change the given fields of a rule. A change that loosens it waits for rules.cooldown."""
     context, store, now, zone = _context(ctx)
-    changes = _fields(
-        days=days, on=on, start=start, end=end, devices=device, apps=apps,
-        categories=categories, allow=allow, action=action, warn=warn, grace=grace,
-        strict=strict, per_day=per_day, after=after,
-    )  # fmt: skip
+    changes = _fields(options)
     if not changes:
         raise InputError("nothing to change", hint="give the options to change, e.g. --end 23:00")
     cooldown = context.settings.rules.cooldown

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.integration.xserver",
     "tests.integration.desktop_user",
     "tests.integration.wayland_sway",
+    "tests.integration.wayland_kwin",
 ]

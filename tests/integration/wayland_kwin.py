@@ -150,7 +150,8 @@ class KWinSession:
         marker = f"windows-{next(_SCRIPT_IDS)}"
         line = self.script(
             _PRELUDE + "var out = [];\n"
-            "for (var i = 0; i < all.length; i++) { var w = all[i]; if (!w.normalWindow) continue;\n"
+            "for (var i = 0; i < all.length; i++) {\n"
+            "  var w = all[i]; if (!w.normalWindow) continue;\n"
             "  out.push([String(w.resourceClass), String(w.caption), Number(w.pid),\n"
             "            String(w.internalId), w === active]); }\n"
             f"print({json.dumps(marker)} + ' ' + JSON.stringify(out));\n",

@@ -12,7 +12,7 @@ import platform
 import time
 from pathlib import Path
 
-BENCHMARKS = ["storage", "daemon", "reports", "rules"]
+BENCHMARKS = ["storage", "daemon", "reports", "rules", "activitywatch"]
 
 
 def main() -> None:

@@ -5,8 +5,9 @@ or, without an EWMH manager, from the root's children carrying WM_STATE (ICCCM 4
 A window is closed politely: `_NET_CLOSE_WINDOW` to the window manager (EWMH "Root Window
 Messages"), which then asks the client with WM_DELETE_WINDOW and may offer to save work;
 without such a manager, WM_DELETE_WINDOW straight to a client that lists it in WM_PROTOCOLS
-(ICCCM 4.2.8.1). Processes are handled with psutil: a process tree is terminated (SIGTERM,
-then SIGKILL after a short wait), stopped (SIGSTOP) and continued (SIGCONT).
+(ICCCM 4.2.8.1). Processes are handled by `process_tree` (psutil): a process tree is
+terminated (SIGTERM, then SIGKILL after a short wait), stopped (SIGSTOP) and continued
+(SIGCONT).
 
 Safety: presence's own process and its ancestors (the terminal it may run in: stopping that
 would block presence's own output) are never listed, stopped or terminated, nor is pid 1.
@@ -16,13 +17,9 @@ sandboxed or remote client can set to a pid that is not its own here.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-from collections.abc import Sequence
 from typing import Any
 
-import psutil
 import Xlib.display
 import Xlib.error
 from Xlib import X, Xatom
@@ -31,11 +28,13 @@ from Xlib.protocol import event
 
 from presence.core.errors import BackendError
 from presence.platform.base import AppWindow, Probe, Session
+from presence.platform.process_tree import ProcessTreeControl, process_name, protected_pids
 from presence.platform.x11_display import CONNECTION_LOST, connect, probe_display
 
 log = logging.getLogger(__name__)
 
-TERMINATE_WAIT = 2.0  # seconds between SIGTERM and SIGKILL for a process tree
+__all__ = ["X11AppController", "protected_pids"]  # protected_pids: for older importers
+
 _CLASS_LONGS = 256
 _TITLE_LONGS = 256
 _LIST_LONGS = 4096  # _NET_CLIENT_LIST of up to 4096 windows
@@ -43,18 +42,9 @@ _LIST_LONGS = 4096  # _NET_CLIENT_LIST of up to 4096 windows
 # user asked for this by making the rule, and managers may ignore requests marked 1.
 _SOURCE_USER = 2
 _SKIPPED_TYPES = ("_NET_WM_WINDOW_TYPE_DOCK", "_NET_WM_WINDOW_TYPE_DESKTOP")
-_GONE = (psutil.NoSuchProcess, psutil.ZombieProcess)
 
 
-def protected_pids() -> frozenset[int]:
-    """This process, its ancestors, and pid 1: never stopped or terminated."""
-    pids = {1, os.getpid()}
-    with contextlib.suppress(psutil.Error):
-        pids.update(p.pid for p in psutil.Process().parents())
-    return frozenset(pids)
-
-
-class X11AppController:
+class X11AppController(ProcessTreeControl):
     """Application windows of one X display, and their processes.
 
     One X connection of its own, opened in the constructor. Thread contract: one thread at a
@@ -66,7 +56,9 @@ class X11AppController:
     @classmethod
     def probe(cls, session: Session) -> Probe:
         """Side-effect free: only looks at the session; the constructor connects."""
-        return probe_display(session, "closing and pausing apps needs a desktop session", "apps")
+        return probe_display(
+            session, "closing and pausing apps needs an X11 session (or a Wayland one)", "apps"
+        )
 
     def __init__(self, session: Session) -> None:
         """Connect to the session's X display. Raises BackendError when it cannot."""
@@ -144,7 +136,7 @@ class X11AppController:
         title = None
         if title_prop is not None and title_prop.format == 8:
             title = bytes(title_prop.value).decode("utf-8", "replace")
-        app = cls or _process_name(pid) or "unknown"
+        app = cls or process_name(pid) or "unknown"
         return AppWindow(window=wid, app=app, instance=instance, pid=pid, title=title)
 
     def _pid(self, window: Any) -> int | None:
@@ -204,62 +196,6 @@ class X11AppController:
             return False
         return self._atoms["WM_DELETE_WINDOW"] in protocols
 
-    # -- processes -------------------------------------------------------------------------
-
-    def _tree(self, pid: int) -> list[psutil.Process]:
-        if pid in self._protected:
-            return []
-        try:
-            root = psutil.Process(pid)
-            tree = [root, *root.children(recursive=True)]
-        except _GONE:
-            return []
-        except psutil.Error as exc:
-            log.debug("cannot read the process tree of %d: %s", pid, exc)
-            return []
-        return [p for p in tree if p.pid not in self._protected]
-
-    def terminate(self, pid: int) -> None:
-        """SIGTERM the process tree of `pid`; SIGKILL what is left after TERMINATE_WAIT s.
-        Blocks up to TERMINATE_WAIT s. Processes gone or not ours are skipped."""
-        tree = self._tree(pid)
-        for proc in tree:
-            try:
-                proc.terminate()
-                proc.resume()  # a stopped process acts on SIGTERM only once continued
-            except psutil.Error:
-                pass
-        _, alive = psutil.wait_procs(tree, timeout=TERMINATE_WAIT)
-        for proc in alive:
-            with contextlib.suppress(psutil.Error):
-                proc.kill()
-
-    def pause(self, pid: int) -> list[int]:
-        """SIGSTOP the process tree of `pid`, parent first (so it cannot respawn children);
-        returns the pids stopped."""
-        stopped = []
-        for proc in self._tree(pid):
-            try:
-                proc.suspend()
-                stopped.append(proc.pid)
-            except psutil.Error:
-                pass
-        return stopped
-
-    def resume(self, pids: Sequence[int]) -> None:
-        """SIGCONT each pid (children first, the reverse of `pause`); gone ones are skipped."""
-        for pid in reversed(pids):
-            if pid in self._protected:
-                continue
-            with contextlib.suppress(psutil.Error):
-                psutil.Process(pid).resume()
-
-    def alive(self, pid: int) -> bool:
-        try:
-            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-        except psutil.Error:
-            return False
-
     def close(self) -> None:
         """Close the X connection. Idempotent; never raises."""
         try:
@@ -276,12 +212,3 @@ def _class_parts(prop: Any) -> tuple[str | None, str | None]:
     instance = parts[0].decode("latin-1") if parts and parts[0] else None
     cls = parts[1].decode("latin-1") if len(parts) > 1 and parts[1] else None
     return instance, cls
-
-
-def _process_name(pid: int | None) -> str | None:
-    if pid is None:
-        return None
-    try:
-        return psutil.Process(pid).name() or None
-    except psutil.Error:
-        return None

@@ -21,14 +21,16 @@ from presence.cli import (
 from presence.cli.root import new_app
 
 app = new_app()
-run.register(app)
-status.register(app)
-report.register(app)
-pause.register(app)
-doctor.register(app)
+run.register(app)  # run's own path never imports Typer (cli/run.py), so it registers itself
+# Top-level commands come from Typer apps added without a name; groups have one. The order
+# here is the order of `presence --help` and docs/cli.md.
+app.add_typer(status.app)
+app.add_typer(report.app)
+app.add_typer(pause.app)
+app.add_typer(doctor.app)
+app.add_typer(override.app)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(categories.app, name="categories")
 app.add_typer(service.app, name="service")
 app.add_typer(data.app, name="data")
 app.add_typer(rules.app, name="rules")
-override.register(app)

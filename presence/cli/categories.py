@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -10,8 +10,10 @@ from rich.table import Table
 from presence.cli.context import AppContext
 from presence.cli.render import console, print_json
 from presence.core.clock import SystemClock
-from presence.store.reporting import ReportQueries
 from presence.tracking.categories import OTHER, add_category, explain, listing, remove_category
+
+if TYPE_CHECKING:
+    from presence.store.reporting import ReportQueries
 
 app = typer.Typer(
     help="Categories for reports: regular expressions over app and window title.",
@@ -28,7 +30,7 @@ TitlePattern = Annotated[
 
 def _queries(ctx: typer.Context) -> ReportQueries:
     context: AppContext = ctx.obj
-    return ReportQueries.of(context.store())
+    return context.report_queries()
 
 
 @app.command("list")

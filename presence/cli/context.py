@@ -7,7 +7,8 @@ from pathlib import Path
 
 from presence.settings.files import Paths, database_url, load_settings
 from presence.settings.schema import Settings
-from presence.store import Store
+from presence.store import RuleStore, Store
+from presence.store.reporting import ReportQueries
 
 
 @dataclass(slots=True)
@@ -37,3 +38,11 @@ class AppContext:
         store = Store.open(database_url(self.settings, self.paths), create=create)
         self._stores.append(store)
         return store
+
+    def rule_store(self) -> RuleStore:
+        """The rules and the enforcement log, on the database of `store()`."""
+        return RuleStore(self.store())
+
+    def report_queries(self) -> ReportQueries:
+        """The report queries and the user's categories, on the database of `store()`."""
+        return ReportQueries.of(self.store())

@@ -11,32 +11,34 @@ from presence.cli.context import AppContext
 from presence.cli.render import console, print_json
 from presence.health.doctor import diagnose
 
+app = typer.Typer()
+"""Top-level command: added to the root app without a group name (cli/app.py)."""
 
-def register(app: typer.Typer) -> None:
-    @app.command("doctor")
-    def doctor(
-        ctx: typer.Context,
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    ) -> None:
-        """Check each capability, the settings file and the database."""
-        context: AppContext = ctx.obj
-        report = diagnose(context.settings, context.paths)
-        if as_json:
-            print_json(report.to_dict())
-            return
-        out = console()
-        table = Table(show_edge=False, pad_edge=False)
-        table.add_column("capability")
-        table.add_column("backend")
-        table.add_column("rejected (reason → fix)")
-        for cap in report.capabilities:
-            rejected = "\n".join(
-                f"{r.name}: {r.reason}" + (f" → {r.hint}" if r.hint else "") for r in cap.rejected
-            )
-            chosen = cap.name or "[red]unavailable[/red]"
-            if cap.forced_by:
-                chosen += f" (forced by {cap.forced_by})"
-            table.add_row(cap.capability, chosen, rejected or "-")
-        out.print(table)
-        for line in report.notes:
-            out.print(line, markup=False)
+
+@app.command("doctor")
+def doctor(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Check each capability, the settings file and the database."""
+    context: AppContext = ctx.obj
+    report = diagnose(context.settings, context.paths)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    out = console()
+    table = Table(show_edge=False, pad_edge=False)
+    table.add_column("capability")
+    table.add_column("backend")
+    table.add_column("rejected (reason → fix)")
+    for cap in report.capabilities:
+        rejected = "\n".join(
+            f"{r.name}: {r.reason}" + (f" → {r.hint}" if r.hint else "") for r in cap.rejected
+        )
+        chosen = cap.name or "[red]unavailable[/red]"
+        if cap.forced_by:
+            chosen += f" (forced by {cap.forced_by})"
+        table.add_row(cap.capability, chosen, rejected or "-")
+    out.print(table)
+    for line in report.notes:
+        out.print(line, markup=False)

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,107 +15,113 @@ from presence.rulebook import overrides
 from presence.rules.model import parse_action
 from presence.rules.values import parse_names, parse_seconds, parse_time
 from presence.settings.files import zone_of
-from presence.store import RuleStore
+
+if TYPE_CHECKING:
+    from presence.store import RuleStore
+
+
+app = typer.Typer()
+"""Top-level commands: added to the root app without a group name (cli/app.py)."""
 
 
 def _setup(ctx: typer.Context) -> tuple[AppContext, RuleStore, int]:
     context: AppContext = ctx.obj
-    store = context.store()
-    device = store.device(context.settings.device.name, socket.gethostname(), SystemClock().now())
-    return context, RuleStore(store), device.id
+    rules, device_id = overrides.for_device(
+        context.store(), context.settings.device.name, SystemClock().now()
+    )
+    return context, rules, device_id
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("snooze")
-    def snooze(
-        ctx: typer.Context,
-        duration: Annotated[
-            str | None,
-            typer.Argument(help="How long, e.g. 5m (default: rules.snooze, 5 min)."),
-        ] = None,
-        rule: Annotated[
-            str | None, typer.Option("--rule", help="Only this rule (default: all in force).")
-        ] = None,
-        reason: Annotated[
-            str | None,
-            typer.Option("--reason", "-r", help="Why; needed for a second snooze of one window."),
-        ] = None,
-    ) -> None:
-        """Lift the action of the rules in force for a while (once per occurrence for free)."""
-        context, store, device_id = _setup(ctx)
-        seconds = (
-            context.settings.rules.snooze
-            if duration is None
-            else parse_seconds(duration, "DURATION", minimum=1, example="5m")
-        )
-        now = SystemClock().now()
-        done = overrides.snooze(
-            store, device_id, now, seconds, rule_name=rule, reason=(reason or "").strip() or None
-        )
-        zone = zone_of(context.settings)
-        for item in done:
-            until = item.until.astimezone(zone).strftime("%H:%M:%S")
-            console().print(
-                f"Snoozed {item.rule.name!r} for {format_duration(seconds)}, until {until}."
-            )
-
-    @app.command("override")
-    def override(
-        ctx: typer.Context,
-        rule: Annotated[str, typer.Argument(help="The rule whose occurrence to skip.")],
-        reason: Annotated[str, typer.Option("--reason", "-r", help="Why (required).")],
-    ) -> None:
-        """Skip the rule's current occurrence (or else its next one), on every device."""
-        context, store, device_id = _setup(ctx)
-        zone = zone_of(context.settings)
-        day_start = parse_time(context.settings.reports.day_start, "reports.day_start")
-        occ = overrides.override(
-            store, device_id, zone, SystemClock().now(), rule, reason, day_start
-        )
-        start = occ.start.astimezone(zone).strftime("%a %Y-%m-%d %H:%M")
-        end = "" if occ.end is None else " to " + occ.end.astimezone(zone).strftime("%a %H:%M")
-        console().print(f"Overridden: {rule!r} {start}{end} is skipped.")
-
-    @app.command("focus")
-    def focus(
-        ctx: typer.Context,
-        duration: Annotated[str, typer.Argument(help="How long, e.g. 25m or 1h30m.")],
-        apps: Annotated[
-            str | None,
-            typer.Option("--apps", help="Apps to keep away (default: rules.focus_apps)."),
-        ] = None,
-        categories: Annotated[
-            str | None, typer.Option("--categories", help="Categories to keep away.")
-        ] = None,
-        allow: Annotated[
-            str | None, typer.Option("--allow", help="Keep away every app but these.")
-        ] = None,
-        action: Annotated[
-            str, typer.Option("--action", help="nudge, lock, close-apps or pause-apps.")
-        ] = "nudge",
-        name: Annotated[str | None, typer.Option("--name", help="The block's rule name.")] = None,
-        strict: Annotated[bool, typer.Option("--strict", help="No snoozes, no overrides.")] = False,
-    ) -> None:
-        """Start a focus block now: the apps named are off limits until it ends."""
-        context, store, _ = _setup(ctx)
-        seconds = parse_seconds(duration, "DURATION", minimum=60, example="25m")
-        chosen = parse_names(apps, "--apps") if apps else ()
-        if not (chosen or categories or allow):
-            chosen = tuple(context.settings.rules.focus_apps)
-        rule = overrides.focus_block(
-            store,
-            SystemClock().now(),
-            seconds,
-            apps=chosen,
-            categories=parse_names(categories or "", "--categories"),
-            allow=parse_names(allow or "", "--allow"),
-            action=parse_action(action),
-            name=name,
-            strict=strict,
-        )
-        zone = zone_of(context.settings)
-        until = rule.until.astimezone(zone).strftime("%H:%M") if rule.until else "?"
-        targets = ", ".join([*rule.apps, *rule.categories]) or "all but " + ", ".join(rule.allow)
+@app.command("snooze")
+def snooze(
+    ctx: typer.Context,
+    duration: Annotated[
+        str | None,
+        typer.Argument(help="How long, e.g. 5m (default: rules.snooze, 5 min)."),
+    ] = None,
+    rule: Annotated[
+        str | None, typer.Option("--rule", help="Only this rule (default: all in force).")
+    ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", "-r", help="Why; needed for a second snooze of one window."),
+    ] = None,
+) -> None:
+    """Lift the action of the rules in force for a while (once per occurrence for free)."""
+    context, store, device_id = _setup(ctx)
+    seconds = (
+        context.settings.rules.snooze
+        if duration is None
+        else parse_seconds(duration, "DURATION", minimum=1, example="5m")
+    )
+    now = SystemClock().now()
+    done = overrides.snooze(
+        store, device_id, now, seconds, rule_name=rule, reason=(reason or "").strip() or None
+    )
+    zone = zone_of(context.settings)
+    for item in done:
+        until = item.until.astimezone(zone).strftime("%H:%M:%S")
         console().print(
-            f"Focus until {until} ({rule.name}): {targets} off limits ({rule.action.value})."
+            f"Snoozed {item.rule.name!r} for {format_duration(seconds)}, until {until}."
         )
+
+
+@app.command("override")
+def override(
+    ctx: typer.Context,
+    rule: Annotated[str, typer.Argument(help="The rule whose occurrence to skip.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why (required).")],
+) -> None:
+    """Skip the rule's current occurrence (or else its next one), on every device."""
+    context, store, device_id = _setup(ctx)
+    zone = zone_of(context.settings)
+    day_start = parse_time(context.settings.reports.day_start, "reports.day_start")
+    occ = overrides.override(store, device_id, zone, SystemClock().now(), rule, reason, day_start)
+    start = occ.start.astimezone(zone).strftime("%a %Y-%m-%d %H:%M")
+    end = "" if occ.end is None else " to " + occ.end.astimezone(zone).strftime("%a %H:%M")
+    console().print(f"Overridden: {rule!r} {start}{end} is skipped.")
+
+
+@app.command("focus")
+def focus(
+    ctx: typer.Context,
+    duration: Annotated[str, typer.Argument(help="How long, e.g. 25m or 1h30m.")],
+    apps: Annotated[
+        str | None,
+        typer.Option("--apps", help="Apps to keep away (default: rules.focus_apps)."),
+    ] = None,
+    categories: Annotated[
+        str | None, typer.Option("--categories", help="Categories to keep away.")
+    ] = None,
+    allow: Annotated[
+        str | None, typer.Option("--allow", help="Keep away every app but these.")
+    ] = None,
+    action: Annotated[
+        str, typer.Option("--action", help="nudge, lock, close-apps or pause-apps.")
+    ] = "nudge",
+    name: Annotated[str | None, typer.Option("--name", help="The block's rule name.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="No snoozes, no overrides.")] = False,
+) -> None:
+    """Start a focus block now: the apps named are off limits until it ends."""
+    context, store, _ = _setup(ctx)
+    seconds = parse_seconds(duration, "DURATION", minimum=60, example="25m")
+    chosen = parse_names(apps, "--apps") if apps else ()
+    if not (chosen or categories or allow):
+        chosen = tuple(context.settings.rules.focus_apps)
+    rule = overrides.focus_block(
+        store,
+        SystemClock().now(),
+        seconds,
+        apps=chosen,
+        categories=parse_names(categories or "", "--categories"),
+        allow=parse_names(allow or "", "--allow"),
+        action=parse_action(action),
+        name=name,
+        strict=strict,
+    )
+    zone = zone_of(context.settings)
+    until = rule.until.astimezone(zone).strftime("%H:%M") if rule.until else "?"
+    targets = ", ".join([*rule.apps, *rule.categories]) or "all but " + ", ".join(rule.allow)
+    console().print(
+        f"Focus until {until} ({rule.name}): {targets} off limits ({rule.action.value})."
+    )

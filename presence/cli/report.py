@@ -30,6 +30,9 @@ from presence.reports import (
 from presence.reports.html import write_html
 from presence.settings.files import zone_of
 
+app = typer.Typer()
+"""Top-level commands: added to the root app without a group name (cli/app.py)."""
+
 
 class Format(StrEnum):
     table = "table"
@@ -137,78 +140,79 @@ def _choose(
     return week_period(when, zone, settings)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("today")
-    def today(
-        ctx: typer.Context,
-        fmt: FormatOption = None,
-        device: DeviceOption = None,
-        by: ByOption = None,
-        html: HtmlOption = None,
-    ) -> None:
-        """Usage for today (days start at reports.day_start, default 04:00)."""
-        context: AppContext = ctx.obj
-        zone = zone_of(context.settings)
-        day = report_day(SystemClock().now(), zone, context.settings.reports)
-        _show(context, day_period(day, zone, context.settings.reports), device, fmt, by, html)
+@app.command("today")
+def today(
+    ctx: typer.Context,
+    fmt: FormatOption = None,
+    device: DeviceOption = None,
+    by: ByOption = None,
+    html: HtmlOption = None,
+) -> None:
+    """Usage for today (days start at reports.day_start, default 04:00)."""
+    context: AppContext = ctx.obj
+    zone = zone_of(context.settings)
+    day = report_day(SystemClock().now(), zone, context.settings.reports)
+    _show(context, day_period(day, zone, context.settings.reports), device, fmt, by, html)
 
-    @app.command("report")
-    def report(
-        ctx: typer.Context,
-        day: Annotated[bool, typer.Option("--day", help="Report one day.")] = False,
-        week: Annotated[bool, typer.Option("--week", help="Report one week (default).")] = False,
-        month: Annotated[bool, typer.Option("--month", help="Report one calendar month.")] = False,
-        since: Annotated[
-            str | None,
-            typer.Option("--from", help="First day of a range (YYYY-MM-DD), with --to."),
-        ] = None,
-        until: Annotated[
-            str | None,
-            typer.Option("--to", help="Last day of the range, included (default: today)."),
-        ] = None,
-        on: Annotated[
-            str | None,
-            typer.Option("--date", help="A date inside the period (YYYY-MM-DD); default today."),
-        ] = None,
-        by: ByOption = None,
-        fmt: FormatOption = None,
-        device: DeviceOption = None,
-        html: HtmlOption = None,
-    ) -> None:
-        """Totals, their change, days, apps, categories, hours, sessions, adherence and gaps."""
-        context: AppContext = ctx.obj
-        first, last = parse_date(since, "--from"), parse_date(until, "--to")
-        when = parse_date(on, "--date")
-        if when is not None and first is not None:
-            raise InputError("--date and --from exclude each other", hint="give one of them")
-        when = when or report_day(
-            SystemClock().now(), zone_of(context.settings), context.settings.reports
-        )
-        period = _choose(when, first, last, {"day": day, "week": week, "month": month}, context)
-        _show(context, period, device, fmt, by, html)
 
-    @app.command("trends")
-    def trends_command(
-        ctx: typer.Context,
-        weeks: Annotated[int, typer.Option("--weeks", "-n", help="How many weeks (2 to 520).")] = 8,
-        on: Annotated[
-            str | None,
-            typer.Option("--date", help="A date in the last week shown (default: today)."),
-        ] = None,
-        fmt: FormatOption = None,
-        device: DeviceOption = None,
-    ) -> None:
-        """Week-over-week totals and active time per category."""
-        context: AppContext = ctx.obj
-        if not 2 <= weeks <= 520:
-            raise InputError(f"--weeks {weeks} is out of range", hint="give 2 to 520 weeks")
-        zone = zone_of(context.settings)
-        settings = context.settings.reports
-        last = parse_date(on, "--date") or report_day(SystemClock().now(), zone, settings)
-        result = trends(context.store(), last, weeks, zone, _devices(context, device), settings)
-        if fmt is Format.json:
-            print_json(result.to_dict())
-        elif fmt is Format.csv:
-            trends_csv(result)
-        else:
-            trends_table(result)
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    day: Annotated[bool, typer.Option("--day", help="Report one day.")] = False,
+    week: Annotated[bool, typer.Option("--week", help="Report one week (default).")] = False,
+    month: Annotated[bool, typer.Option("--month", help="Report one calendar month.")] = False,
+    since: Annotated[
+        str | None,
+        typer.Option("--from", help="First day of a range (YYYY-MM-DD), with --to."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--to", help="Last day of the range, included (default: today)."),
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option("--date", help="A date inside the period (YYYY-MM-DD); default today."),
+    ] = None,
+    by: ByOption = None,
+    fmt: FormatOption = None,
+    device: DeviceOption = None,
+    html: HtmlOption = None,
+) -> None:
+    """Totals, their change, days, apps, categories, hours, sessions, adherence and gaps."""
+    context: AppContext = ctx.obj
+    first, last = parse_date(since, "--from"), parse_date(until, "--to")
+    when = parse_date(on, "--date")
+    if when is not None and first is not None:
+        raise InputError("--date and --from exclude each other", hint="give one of them")
+    when = when or report_day(
+        SystemClock().now(), zone_of(context.settings), context.settings.reports
+    )
+    period = _choose(when, first, last, {"day": day, "week": week, "month": month}, context)
+    _show(context, period, device, fmt, by, html)
+
+
+@app.command("trends")
+def trends_command(
+    ctx: typer.Context,
+    weeks: Annotated[int, typer.Option("--weeks", "-n", help="How many weeks (2 to 520).")] = 8,
+    on: Annotated[
+        str | None,
+        typer.Option("--date", help="A date in the last week shown (default: today)."),
+    ] = None,
+    fmt: FormatOption = None,
+    device: DeviceOption = None,
+) -> None:
+    """Week-over-week totals and active time per category."""
+    context: AppContext = ctx.obj
+    if not 2 <= weeks <= 520:
+        raise InputError(f"--weeks {weeks} is out of range", hint="give 2 to 520 weeks")
+    zone = zone_of(context.settings)
+    settings = context.settings.reports
+    last = parse_date(on, "--date") or report_day(SystemClock().now(), zone, settings)
+    result = trends(context.store(), last, weeks, zone, _devices(context, device), settings)
+    if fmt is Format.json:
+        print_json(result.to_dict())
+    elif fmt is Format.csv:
+        trends_csv(result)
+    else:
+        trends_table(result)

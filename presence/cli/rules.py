@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -24,7 +24,9 @@ from presence.rules.model import Rule, RuleKind, parse_kind, parse_rule
 from presence.rules.schedule import Occurrence
 from presence.rules.values import format_days, format_time
 from presence.settings.files import zone_of
-from presence.store import RuleStore
+
+if TYPE_CHECKING:
+    from presence.store import RuleStore
 
 app = typer.Typer(
     help="Rules the daemon enforces: tech-free windows, device-free schedules, focus time, "
@@ -76,7 +78,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 def _context(ctx: typer.Context) -> tuple[AppContext, RuleStore, datetime, tzinfo]:
     context: AppContext = ctx.obj
-    return context, RuleStore(context.store()), SystemClock().now(), zone_of(context.settings)
+    return context, context.rule_store(), SystemClock().now(), zone_of(context.settings)
 
 
 RULE_OPTIONS: dict[str, Any] = {

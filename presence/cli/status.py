@@ -13,19 +13,21 @@ from presence.daemon.session_lock import SessionLock
 from presence.health.status import daemon_status
 from presence.settings.files import zone_of
 
+app = typer.Typer()
+"""Top-level command: added to the root app without a group name (cli/app.py)."""
 
-def register(app: typer.Typer) -> None:
-    @app.command("status")
-    def status(
-        ctx: typer.Context,
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    ) -> None:
-        """Show whether presence is recording, and the current app and state."""
-        context: AppContext = ctx.obj
-        now = SystemClock().now()
-        holder = SessionLock(context.paths.lock_file).holder()
-        result = daemon_status(context.store(), context.settings.device.name, holder, now)
-        if as_json:
-            print_json(result.to_dict())
-        else:
-            status_text(result, zone_of(context.settings), now)
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show whether presence is recording, and the current app and state."""
+    context: AppContext = ctx.obj
+    now = SystemClock().now()
+    holder = SessionLock(context.paths.lock_file).holder()
+    result = daemon_status(context.store(), context.settings.device.name, holder, now)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        status_text(result, zone_of(context.settings), now)

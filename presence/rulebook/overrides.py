@@ -11,6 +11,7 @@ one occurrence and always needs a reason. A strict rule allows neither.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
@@ -19,7 +20,7 @@ from presence.core.errors import InputError
 from presence.rulebook.manage import add_rule, list_rules, to_rule
 from presence.rules.model import Action, Rule, RuleKind, cli_label, parse_rule
 from presence.rules.schedule import Occurrence, day_window, occurrence_ts, upcoming
-from presence.store import EnforcementEvent, RuleStore
+from presence.store import EnforcementEvent, RuleStore, Store
 from presence.store.tracking import dt
 
 LOOKBACK = timedelta(days=3)
@@ -30,6 +31,16 @@ class Snoozed:
     rule: Rule
     occurrence: Occurrence
     until: datetime
+
+
+def for_device(store: Store, device_name: str, now: datetime) -> tuple[RuleStore, int]:
+    """What snooze, override and focus work on: the rules and enforcement log on `store`, and
+    the id of the device called `device_name` (created on first use, with this host's name).
+
+    Raises StorageError.
+    """
+    device = store.device(device_name, socket.gethostname(), now)
+    return RuleStore(store), device.id
 
 
 def in_force(

@@ -54,9 +54,25 @@ def test_migrations_build_exactly_the_declared_schema(tmp_path: Path) -> None:
 
 
 def test_migrate_twice_is_a_noop(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'p.db'}"
-    Store.open(url).close()
-    Store.open(url).close()
+    path = tmp_path / "p.db"
+    url = f"sqlite:///{path}"
+    store = Store.open(url)
+    store.device("laptop", "host", T0)
+    store.close()
+    with sqlite3.connect(path) as db:
+        schema = db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+        # data_version changes when another connection commits anything to the file.
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        Store.open(url).close()
+        assert db.execute("PRAGMA data_version").fetchone()[0] == version, "the second open wrote"
+        assert db.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall() == (
+            schema
+        )
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            (HEAD_REVISION,)
+        ]
+        assert db.execute("SELECT name FROM devices").fetchall() == [("laptop",)]
+    db.close()
 
 
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from presence.cli import (
     rules,
     run,
     service,
+    setup,
     status,
 )
 from presence.cli.root import new_app
@@ -32,5 +33,6 @@ app.add_typer(override.app)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(categories.app, name="categories")
 app.add_typer(service.app, name="service")
+app.add_typer(setup.app, name="setup")
 app.add_typer(data.app, name="data")
 app.add_typer(rules.app, name="rules")

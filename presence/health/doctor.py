@@ -8,6 +8,7 @@ from typing import Any
 
 from presence.core.errors import PresenceError
 from presence.platform.base import Session
+from presence.platform.gnome_shell import gnome_note
 from presence.platform.selection import CANDIDATES, Choice, choose
 from presence.settings.files import Paths, database_url
 from presence.settings.schema import Settings
@@ -69,6 +70,9 @@ def diagnose(settings: Settings, paths: Paths, session: Session | None = None) -
     report.notes.append(f"database: {database_url(settings, paths)}")
     if session.is_wayland:
         report.notes.append(wayland_note(session))
+    gnome = gnome_note(session)
+    if gnome is not None:
+        report.notes.append(gnome)
     if session.session_bus is None:
         report.notes.append(
             "no session D-Bus: lock state from the screensaver is unavailable "

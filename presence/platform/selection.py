@@ -22,8 +22,18 @@ log = logging.getLogger(__name__)
 
 # capability -> ordered candidates as (name, "module:Class"); imported only when probed.
 CANDIDATES: dict[str, list[tuple[str, str]]] = {
-    "window": [("x11", "presence.platform.x11_window:X11WindowSource")],
-    "idle": [("xscreensaver", "presence.platform.x11_idle:XScreenSaverIdle")],
+    "window": [
+        ("x11", "presence.platform.x11_window:X11WindowSource"),
+        ("gnome", "presence.platform.gnome_window:GnomeExtensionWindowSource"),
+        ("kwin", "presence.platform.kwin_window:KWinScriptWindowSource"),
+        ("wlr", "presence.platform.wlr_toplevel:WlrForeignToplevelWindowSource"),
+    ],
+    "idle": [
+        ("ext-idle-notify", "presence.platform.wayland_idle:ExtIdleNotifyIdle"),
+        ("kde-idle", "presence.platform.wayland_idle:KdeIdle"),
+        ("xscreensaver", "presence.platform.x11_idle:XScreenSaverIdle"),
+        ("mutter", "presence.platform.mutter_idle:MutterIdleMonitorIdle"),
+    ],
     "input": [("pynput", "presence.platform.pynput_input:PynputInputCounter")],
     "lock": [
         ("logind", "presence.platform.logind_lock:LogindLockState"),
@@ -35,7 +45,12 @@ CANDIDATES: dict[str, list[tuple[str, str]]] = {
         ("log", "presence.platform.log_notify:LogNotifier"),
     ],
     "locker": [("session", "presence.platform.screen_lock:SessionScreenLocker")],
-    "apps": [("x11", "presence.platform.app_control:X11AppController")],
+    "apps": [
+        ("x11", "presence.platform.app_control:X11AppController"),
+        ("gnome", "presence.platform.gnome_apps:GnomeExtensionAppController"),
+        ("kwin", "presence.platform.kwin_apps:KWinAppController"),
+        ("wlr", "presence.platform.wlr_toplevel:WlrToplevelAppController"),
+    ],
 }
 
 CAPABILITY_PURPOSE = {

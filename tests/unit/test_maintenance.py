@@ -152,8 +152,14 @@ def test_rows_whose_device_and_run_were_lost_are_kept(db: Path) -> None:
 def test_the_sqlite3_shell_recover_is_used_when_it_works(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Debian's sqlite3 shell lacks the sqlite_dbpage table `.recover` needs; a stand-in that
-    # answers `.recover` with a dump shows the rebuilt file is read when the shell can do it.
+    """A stand-in shell, not the real one: it answers `.recover` with a dump of the file.
+
+    Covered: when a shell's `.recover` works, repair loads the SQL it prints and rebuilds from
+    that file. NOT covered here: the real `.recover` reading damaged pages. Debian 12's shell
+    (3.40) is built without SQLITE_ENABLE_DBPAGE_VTAB, so its `.recover` fails; the real shell
+    is run by tests/integration/test_data_repair.py::test_repair_with_the_installed_sqlite3_shell
+    (repair detects that and reads row by row).
+    """
     shell = tmp_path / "bin" / "sqlite3"
     shell.parent.mkdir()
     shell.write_text(

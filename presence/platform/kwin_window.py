@@ -22,8 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import psutil
-
 from presence.core.errors import BackendError
 from presence.core.model import WindowInfo
 from presence.platform.base import Probe, Session
@@ -37,6 +35,7 @@ from presence.platform.kwin.scripting import (
     probe_kwin,
     render,
 )
+from presence.platform.process_tree import process_name
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ class Reported:
             pid = int(float(pid_text))  # KWin 5 may format the number as "1234" or "1234.0"
         except ValueError:
             pid = 0
-        app = resource_class or desktop_file or _process_name(pid) or "unknown"
+        app = resource_class or desktop_file or process_name(pid if pid > 0 else None) or "unknown"
         title = _SUFFIX.sub("", caption) or None
         return cls(app, title, pid if pid > 0 else None, internal_id)
 
@@ -251,12 +250,3 @@ class KWinScriptWindowSource:
         if self._receiver is not None:
             self._receiver.close()
         self._bus.close()
-
-
-def _process_name(pid: int) -> str | None:
-    if pid <= 0:
-        return None
-    try:
-        return psutil.Process(pid).name() or None
-    except psutil.Error:
-        return None

@@ -8,7 +8,7 @@ start with `io.github.presence_desktop.Presence`; the focus script calls the wel
 `io.github.presence_desktop.Presence.KWin` that the window source owns, one-shot scripts call
 the unique name of the connection that loaded them.
 
-`ScriptReceiver` is that callee: a jeepney connection of its own, served on its own thread, so
+`ScriptReceiver` is that callee: a `BusListener` (a connection served on its own thread), so
 the sampler thread never waits on it. It answers only KWin (the current owner of
 `org.kde.KWin`, followed through `NameOwnerChanged`): any other peer gets AccessDenied, so no
 other program on the session bus can feed presence a made-up window.
@@ -16,34 +16,23 @@ other program on the session bus can feed presence a made-up window.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
 import logging
 import shutil
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
 from jeepney import (  # type: ignore[import-untyped, unused-ignore]
-    AuthenticationError,
     HeaderFields,
     MatchRule,
     Message,
     MessageFlag,
     MessageType,
-    message_bus,
     new_error,
     new_method_return,
-)
-from jeepney.io.blocking import (  # type: ignore[import-untyped, unused-ignore]
-    DBusConnection,
-    open_dbus_connection,
 )
 
 from presence.core.errors import BackendError
@@ -57,8 +46,8 @@ from presence.platform.dbus import (
     BusConnection,
     RemoteObject,
     probe_bus,
-    unix_targets,
 )
+from presence.platform.dbus_listener import BusListener
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +61,6 @@ PATH = "/io/github/presence_desktop/Presence/KWin"
 INTERFACE = SERVICE
 
 SCRIPT_TIMEOUT = 2.0  # seconds for loadScript/start/unloadScript: KWin compiles the script
-_DO_NOT_QUEUE = 4  # RequestName flag (D-Bus specification, "Message Bus Messages")
-_PRIMARY_OWNER = 1
-_ALREADY_OWNER = 4
 
 NO_SESSION_BUS_HINT = (
     "run inside a KDE Plasma session whose D-Bus session bus is reachable "
@@ -192,21 +178,9 @@ class CallSink(Protocol):
         """The receiver's connection is gone: no call will arrive any more."""
 
 
-def _open(address: str) -> DBusConnection:
-    failures = []
-    for target in unix_targets(address):
-        try:
-            return open_dbus_connection(bus=target.address, auth_timeout=CONNECT_TIMEOUT)
-        except (OSError, AuthenticationError) as exc:
-            failures.append(f"{target.path or '@' + (target.abstract or '')}: {exc}")
-    raise BackendError(
-        f"cannot connect to the session D-Bus at {address}: {'; '.join(failures) or 'no socket'}",
-        hint=NO_SESSION_BUS_HINT,
-    )
-
-
 class ScriptReceiver:
-    """Serves PATH/INTERFACE on a session-bus connection of its own, on its own thread.
+    """Serves PATH/INTERFACE to KWin's scripts on a `BusListener` (its own connection and
+    thread), handing each call to `sink`.
 
     With `own` it also owns that well-known name (BackendError when another process has it:
     another presence daemon in this session). `name` is what scripts should call. The thread
@@ -215,11 +189,13 @@ class ScriptReceiver:
 
     def __init__(self, address: str, sink: CallSink, *, own: str | None = None) -> None:
         self._sink = sink
-        self._closing = False
-        self._conn = _open(address)
+        self._listener = BusListener(address, name="kwin")
         try:
-            if own is not None:
-                self._request(own)
+            if own is not None and not self._listener.request_name(own):
+                raise BackendError(
+                    f"the D-Bus name {own} is taken: another presence daemon runs in this session",
+                    hint="stop the other daemon (presence service stop), or use that one",
+                )
             rule = MatchRule(
                 type="signal",
                 sender="org.freedesktop.DBus",
@@ -228,62 +204,18 @@ class ScriptReceiver:
                 path="/org/freedesktop/DBus",
             )
             rule.add_arg_condition(0, KWIN)
-            self._conn.send_and_get_reply(message_bus.AddMatch(rule), timeout=CONNECT_TIMEOUT)
-            owner = self._conn.send_and_get_reply(
-                message_bus.GetNameOwner(KWIN), timeout=CONNECT_TIMEOUT
-            )
-            self._kwin: str | None = (
-                owner.body[0] if owner.header.message_type is MessageType.method_return else None
-            )
-        except (OSError, TimeoutError, ValueError) as exc:
-            self._conn.close()
-            raise BackendError(
-                f"cannot set up the KWin receiver on the session D-Bus: {exc}",
-                hint="check that the session D-Bus is running",
-            ) from exc
+            self._listener.add_match(rule)
+            self._kwin = self._listener.name_owner(KWIN)
         except BackendError:
-            self._conn.close()
+            self._listener.close()
             raise
-        self.name: str = own or self._conn.unique_name
-        self._thread = threading.Thread(target=self._run, name="presence-kwin", daemon=True)
-        self._thread.start()
-
-    def _request(self, name: str) -> None:
-        reply = self._conn.send_and_get_reply(
-            message_bus.RequestName(name, _DO_NOT_QUEUE), timeout=CONNECT_TIMEOUT
+        self.name: str = own or self._listener.unique_name
+        self._listener.start(
+            self._dispatch,
+            on_lost=sink.on_lost,
+            deadline=sink.deadline,
+            on_deadline=sink.on_deadline,
         )
-        if reply.header.message_type is not MessageType.method_return or reply.body[0] not in (
-            _PRIMARY_OWNER,
-            _ALREADY_OWNER,
-        ):
-            raise BackendError(
-                f"the D-Bus name {name} is taken: another presence daemon runs in this session",
-                hint="stop the other daemon (presence service stop), or use that one",
-            )
-
-    def _run(self) -> None:
-        while True:
-            due = self._sink.deadline()
-            timeout = None if due is None else max(0.0, due - time.monotonic())
-            try:
-                msg = self._conn.receive(timeout=timeout)
-            except TimeoutError:
-                self._guarded(self._sink.on_deadline)
-                continue
-            except (OSError, ValueError) as exc:
-                if not self._closing:
-                    log.warning("lost the session D-Bus connection KWin reports to: %s", exc)
-                    reason = str(exc) or type(exc).__name__
-                    self._guarded(functools.partial(self._sink.on_lost, reason))
-                return
-            self._dispatch(msg)
-
-    def _guarded(self, action: Any) -> None:
-        # A bug in handling one call must not end the thread: log it and serve the next one.
-        try:
-            action()
-        except Exception:
-            log.exception("handling a KWin script call failed")
 
     def _dispatch(self, msg: Message) -> None:
         fields = msg.header.fields
@@ -291,7 +223,7 @@ class ScriptReceiver:
         if kind is MessageType.signal:
             if fields.get(HeaderFields.member) == "NameOwnerChanged" and msg.body[0] == KWIN:
                 self._kwin = msg.body[2] or None
-                self._guarded(lambda: self._sink.on_kwin_owner(self._kwin))
+                self._sink.on_kwin_owner(self._kwin)
             return
         if kind is not MessageType.method_call:
             return
@@ -307,13 +239,9 @@ class ScriptReceiver:
         if msg.header.flags & MessageFlag.no_reply_expected:
             return
         if error is None:
-            reply = new_method_return(msg)
+            self._listener.send(new_method_return(msg))
         else:
-            reply = new_error(msg, error[0], "s", (error[1],))
-        try:
-            self._conn.send(reply)
-        except OSError as exc:
-            log.debug("cannot answer KWin: %s", exc)
+            self._listener.send(new_error(msg, error[0], "s", (error[1],)))
 
     def _check(self, msg: Message) -> tuple[str, str] | None:
         fields = msg.header.fields
@@ -326,13 +254,5 @@ class ScriptReceiver:
         return None
 
     def close(self) -> None:
-        """Stop the thread and close the connection (which releases the name). Idempotent;
-        not from the receiver's own thread."""
-        if self._closing:
-            return
-        self._closing = True
-        with contextlib.suppress(OSError):
-            # shutdown() wakes the thread blocked in recv(); close() alone may not.
-            self._conn.sock.shutdown(socket.SHUT_RDWR)
-        self._thread.join(timeout=2.0)
-        self._conn.close()
+        """Stop serving and release the name. Idempotent; not from the receiver's thread."""
+        self._listener.close()

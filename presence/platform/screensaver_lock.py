@@ -1,8 +1,24 @@
-"""Screen lock state from the desktop's screensaver service on the session bus (GetActive)."""
+"""Screen lock state from the desktop's screensaver service on the session bus.
+
+`GetActive` is asked at each reading (the authoritative answer, and what a hung service is
+detected by); the service's `ActiveChanged` signal is followed too, on a listener thread of its
+own: it wakes the daemon at the moment the screen locks or unlocks (`watch`), so the lock
+boundary lands at the event rather than the next tick, and it answers a reading when GetActive
+gets no reply this time.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
+
+from jeepney import (  # type: ignore[import-untyped, unused-ignore]
+    HeaderFields,
+    MatchRule,
+    Message,
+    MessageType,
+)
 
 from presence.core.errors import BackendError
 from presence.platform.base import Probe, Session
@@ -15,8 +31,8 @@ from presence.platform.dbus import (
     RemoteObject,
     connect,
     probe_bus,
-    unless_unanswered,
 )
+from presence.platform.dbus_listener import BusListener
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +73,11 @@ class ScreenSaverLockState:
 
     GetActive is true while the screensaver (and, where locking is enabled, the lock) is up.
 
+    `ActiveChanged` signals are followed on a listener thread; `signalled` is the state the last
+    one announced (None before any, and after the service left the bus).
+
     Thread contract: built and closed on the daemon's main thread; `locked()` on the sampler
-    thread only.
+    thread only; `watch`'s callback is called from the listener thread.
     """
 
     name = "screensaver"
@@ -84,7 +103,79 @@ class ScreenSaverLockState:
         except BackendError:
             self._bus.close()
             raise
+        self._lock = threading.Lock()
+        self._signalled: bool | None = None
+        self._wake: Callable[[], None] | None = None
+        self._listener = self._listen(session.session_bus)
         log.debug("screen lock state from %s", self.service.bus_name)
+
+    def _listen(self, address: str) -> BusListener | None:
+        """Follow ActiveChanged (and the service leaving the bus); None, with a debug line,
+        when the bus refuses: polling alone still works."""
+        service = self.service
+        try:
+            listener = BusListener(address, name="screensaver")
+        except BackendError as exc:
+            log.debug("not following ActiveChanged: %s", exc.message)
+            return None
+        try:
+            listener.add_match(
+                MatchRule(
+                    type="signal",
+                    sender=service.bus_name,
+                    path=service.path,
+                    interface=service.interface,
+                    member="ActiveChanged",
+                )
+            )
+            owner_rule = MatchRule(
+                type="signal",
+                sender="org.freedesktop.DBus",
+                interface="org.freedesktop.DBus",
+                member="NameOwnerChanged",
+                path="/org/freedesktop/DBus",
+            )
+            owner_rule.add_arg_condition(0, service.bus_name)
+            listener.add_match(owner_rule)
+        except BackendError as exc:
+            listener.close()
+            log.debug("not following ActiveChanged: %s", exc.message)
+            return None
+        listener.start(self._on_signal)
+        return listener
+
+    def _on_signal(self, msg: Message) -> None:
+        # On the listener thread. The bus routes signals of a well-known sender by its current
+        # owner, so a replacement service's ActiveChanged arrives here too.
+        if msg.header.message_type is not MessageType.signal:
+            return
+        member = msg.header.fields.get(HeaderFields.member)
+        if member == "ActiveChanged":
+            value = _as_bool(tuple(msg.body))
+            if value is None:
+                return
+        elif member == "NameOwnerChanged":
+            value = None  # the service left or was replaced: its last signal no longer holds
+        else:
+            return
+        with self._lock:
+            changed = value != self._signalled
+            self._signalled = value
+            wake = self._wake
+        if changed and member == "ActiveChanged" and wake is not None:
+            wake()
+
+    @property
+    def signalled(self) -> bool | None:
+        """The state the last ActiveChanged announced; None before any. Any thread."""
+        with self._lock:
+            return self._signalled
+
+    def watch(self, wake: Callable[[], None]) -> None:
+        """Call `wake` (from the listener thread) when ActiveChanged announces a new state:
+        the daemon reads `locked()` at once, so the lock boundary lands at the event."""
+        with self._lock:
+            self._wake = wake
 
     def _pick(self) -> RemoteObject:
         tried: list[str] = []
@@ -114,15 +205,21 @@ class ScreenSaverLockState:
     def locked(self) -> bool | None:
         """The chosen service's GetActive. Sampler thread only; returns within `timeout`.
 
-        Returns None when the service does not answer in time or is gone (restarting, or the
-        user replaced it). Raises BackendError when the session bus connection is gone, or
-        when the service answers with an error that will not go away.
+        When the service does not answer in time, the state its last ActiveChanged announced;
+        None when there was none, or the service is gone (restarting, or replaced). Raises
+        BackendError when the session bus connection is gone, or when the service answers
+        with an error that will not go away.
         """
-        reply = unless_unanswered(
-            lambda: self._bus.call(self.service, "GetActive", timeout=self._timeout)
-        )
-        if reply is None:
-            return None
+        try:
+            reply = self._bus.call(self.service, "GetActive", timeout=self._timeout)
+        except DBusTimeoutError as exc:
+            log.debug("no answer this time: %s", exc.message)
+            return self.signalled
+        except DBusCallError as exc:
+            if exc.service_gone:
+                log.debug("no answer this time: %s", exc.message)
+                return None
+            raise
         active = _as_bool(reply)
         if active is None:
             raise BackendError(
@@ -133,7 +230,9 @@ class ScreenSaverLockState:
         return active
 
     def close(self) -> None:
-        """Close the bus connection. Idempotent; main thread, after the sampler stopped."""
+        """Close the bus connections. Idempotent; main thread, after the sampler stopped."""
+        if self._listener is not None:
+            self._listener.close()
         self._bus.close()
 
 

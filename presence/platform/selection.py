@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 # capability -> ordered candidates as (name, "module:Class"); imported only when probed.
 CANDIDATES: dict[str, list[tuple[str, str]]] = {
     "window": [
+        ("sway", "presence.platform.sway_window:SwayWindowSource"),
+        ("hyprland", "presence.platform.hyprland_window:HyprlandWindowSource"),
         ("x11", "presence.platform.x11_window:X11WindowSource"),
         ("gnome", "presence.platform.gnome_window:GnomeExtensionWindowSource"),
         ("kwin", "presence.platform.kwin_window:KWinScriptWindowSource"),
@@ -36,6 +38,9 @@ CANDIDATES: dict[str, list[tuple[str, str]]] = {
     ],
     "input": [("pynput", "presence.platform.pynput_input:PynputInputCounter")],
     "lock": [
+        # First: on sway/Hyprland logind's LockedHint stays false (swaylock, hyprlock do not
+        # set it); its probe passes only in Wayland sessions other than GNOME and KDE.
+        ("locker-process", "presence.platform.locker_process:ProcessLockState"),
         ("logind", "presence.platform.logind_lock:LogindLockState"),
         ("screensaver", "presence.platform.screensaver_lock:ScreenSaverLockState"),
     ],
@@ -46,6 +51,8 @@ CANDIDATES: dict[str, list[tuple[str, str]]] = {
     ],
     "locker": [("session", "presence.platform.screen_lock:SessionScreenLocker")],
     "apps": [
+        ("sway", "presence.platform.sway_apps:SwayAppController"),
+        ("hyprland", "presence.platform.hyprland_apps:HyprlandAppController"),
         ("x11", "presence.platform.app_control:X11AppController"),
         ("gnome", "presence.platform.gnome_apps:GnomeExtensionAppController"),
         ("kwin", "presence.platform.kwin_apps:KWinAppController"),

@@ -2,7 +2,7 @@
 while it records (it must hold spans in memory, keep sampling, and write them once it can).
 
 Both use a small tmpfs as the data directory, which needs root (`make test` runs as root in
-CI); elsewhere they are skipped with that reason.
+CI); elsewhere they are skipped with that reason, and under CI=true they fail instead.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.components import missing_component
 from tests.integration.daemon_process import DaemonProcess, without_bus
 
 pytestmark = pytest.mark.integration
@@ -30,13 +31,16 @@ def _mount(*args: str) -> subprocess.CompletedProcess[str]:
 
 @contextlib.contextmanager
 def tmpfs(path: Path, size: str) -> Iterator[Path]:
-    """A `size` tmpfs mounted at `path` for the block; skips the test when it cannot mount."""
+    """A `size` tmpfs mounted at `path` for the block; skips the test (fails it under CI=true,
+    which runs as root) when it cannot mount."""
     if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs as the data directory needs root")
+        missing_component("root", "mounting a small tmpfs as the data directory needs root")
     path.mkdir(parents=True, exist_ok=True)
     done = _mount("-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path))
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+        missing_component(
+            "a tmpfs mount", f"{done.stderr.strip()} (run as root with CAP_SYS_ADMIN)"
+        )
     try:
         yield path
     finally:

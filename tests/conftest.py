@@ -7,5 +7,4 @@ pytest_plugins = [
     "tests.integration.desktop_user",
     "tests.integration.wayland_sway",
     "tests.integration.wayland_kwin",
-    "tests.integration.wayland_gnome",
 ]

@@ -12,7 +12,7 @@ import platform
 import time
 from pathlib import Path
 
-BENCHMARKS = ["storage", "daemon", "reports", "rules", "activitywatch"]
+BENCHMARKS = ["storage", "daemon", "reports", "rules", "activitywatch", "timeline"]
 
 
 def main() -> None:

@@ -9,6 +9,8 @@ from rich.table import Table
 
 from presence.cli.context import AppContext
 from presence.cli.render import console, print_json
+from presence.daemon.session_lock import SessionLock
+from presence.health import faults
 from presence.health.doctor import diagnose
 
 app = typer.Typer()
@@ -22,7 +24,9 @@ def doctor(
 ) -> None:
     """Check each capability, the settings file and the database."""
     context: AppContext = ctx.obj
-    report = diagnose(context.settings, context.paths)
+    running = SessionLock(context.paths.lock_file).holder() is not None
+    published = faults.fault_file(context.paths.runtime_dir) if running else None
+    report = diagnose(context.settings, context.paths, fault_file=published)
     if as_json:
         print_json(report.to_dict())
         return
@@ -42,3 +46,5 @@ def doctor(
     out.print(table)
     for line in report.notes:
         out.print(line, markup=False)
+    for snap in report.faults:
+        out.print(f"daemon: {faults.describe(snap)}", markup=False)

@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 
 from presence.cli.context import AppContext
-from presence.cli.render import print_json, status_text
+from presence.cli.render import console, print_json, status_text
 from presence.core.clock import SystemClock
 from presence.daemon.session_lock import SessionLock
+from presence.health import faults
 from presence.health.status import daemon_status
 from presence.settings.files import zone_of
 
@@ -26,8 +27,18 @@ def status(
     context: AppContext = ctx.obj
     now = SystemClock().now()
     holder = SessionLock(context.paths.lock_file).holder()
-    result = daemon_status(context.store(), context.settings.device.name, holder, now)
+    result = daemon_status(
+        context.store(),
+        context.settings.device.name,
+        holder,
+        now,
+        faults.fault_file(context.paths.runtime_dir),
+    )
     if as_json:
         print_json(result.to_dict())
-    else:
-        status_text(result, zone_of(context.settings), now)
+        return
+    status_text(result, zone_of(context.settings), now)
+    for snap in result.faults:
+        console().print(
+            f"{'problem' if snap.failing else 'recovered'}: {faults.describe(snap)}", markup=False
+        )

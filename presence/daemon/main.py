@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -26,14 +27,16 @@ import msgspec
 
 from presence import __version__
 from presence.core.clock import Clock, SystemClock
-from presence.core.errors import ConfigError, PresenceError
+from presence.core.errors import BackendError, ConfigError, PresenceError
 from presence.core.model import Observation
 from presence.daemon.scheduling import RuleTimer
 from presence.daemon.sd_notify import SystemdNotifier
 from presence.daemon.session_lock import SessionLock
 from presence.enforce import Enforcer
+from presence.health import faults as published
 from presence.platform.base import Session
 from presence.platform.capability import Capability
+from presence.platform.log_notify import LogNotifier
 from presence.platform.screen_lock import SessionScreenLocker
 from presence.platform.selection import CAPABILITY_PURPOSE, Choice, choose
 from presence.rules.engine import Policy
@@ -71,7 +74,12 @@ def _factory(
 
     def build() -> Any:
         nonlocal explained
-        choice: Choice = choose(capability, session, configured)
+        try:
+            choice: Choice = choose(capability, session, configured)
+        except BackendError as exc:
+            # Raised only for a forced name that is no backend: retrying cannot mend the
+            # settings, so it is fatal (presence.core.faults): the daemon stops and says why.
+            raise ConfigError(exc.message, hint=exc.hint) from None
         if choice.backend is None:
             if not explained:
                 explained = True
@@ -118,6 +126,9 @@ class Daemon:
     _heartbeat_at: float = float("-inf")
     _watchdog_at: float = float("-inf")
     _status: str = ""
+    # what failed since the start (presence.core.faults), published for status and doctor
+    fault_file: Path | None = None
+    _faults_published: list[tuple[str, int, int]] = field(default_factory=list)
     # -- rules (issue 3): enforcement after recording; None when built without it ----------
     enforcer: Enforcer | None = None
     rule_timer: RuleTimer | None = None
@@ -231,7 +242,21 @@ class Daemon:
             return "recording without " + ", ".join(blind)
         return "recording"
 
+    def publish_faults(self) -> None:
+        """Write the failure counts for `presence status` and `doctor` when they changed."""
+        if self.fault_file is None:
+            return
+        snaps = self.sampler.faults()
+        if self.enforcer is not None:
+            snaps += self.enforcer.faults()
+        # retry_in counts down every tick: only a change of the counts is worth a write
+        counts = [(f.name, f.failures, f.streak) for f in snaps]
+        if counts != self._faults_published:
+            self._faults_published = counts
+            published.write(self.fault_file, snaps)
+
     def _report(self) -> None:
+        self.publish_faults()
         mono = self.clock.monotonic()
         seconds = self.notifier.watchdog_seconds
         if seconds is not None and mono - self._watchdog_at >= seconds / 3:
@@ -292,6 +317,8 @@ class Daemon:
         self.sampler.close()
         self.store.close()
         self.notifier.close()
+        if self.fault_file is not None:
+            published.remove(self.fault_file)
 
 
 def build(
@@ -332,6 +359,7 @@ def build(
         run_id,
         paths=paths,
         wake_event=wake,
+        fault_file=published.fault_file(ensure_private_dir(paths.runtime_dir)),
     )
     daemon.enforcer, daemon.rule_timer = _enforcement(
         settings, paths, clock, session, store, device
@@ -377,6 +405,7 @@ def _enforcement(
         snooze_seconds=rules.snooze,
         close_timeout=rules.close_timeout,
         notifier=Capability("notifications", _factory("notify", session, backends.notify)),
+        fallback=LogNotifier(),
         locker=Capability("the screen locker", locker),
         apps=Capability("the app controller", _factory("apps", session, backends.apps)),
         categorize=categorize,

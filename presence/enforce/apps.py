@@ -17,8 +17,10 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from presence.core.errors import BackendError
+from presence.core.faults import describe
 from presence.platform.base import AppController, AppWindow
 from presence.platform.capability import Capability
 from presence.rules.model import Rule
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 OccurrenceKey = tuple[str, float]
 Categorize = Callable[[str | None, str | None], str | None]
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -101,11 +104,7 @@ class AppActions:
                 continue
             if not targeted(rule, window, focused_app, categorize):
                 continue
-            try:
-                controller.close_window(window)
-            except BackendError as exc:
-                self._controller.failed(exc, mono)
-                raise
+            self._use(mono, controller.close_window, window)
             self._closing[window.window] = _Closing(
                 key, window.pid, window.app, mono + self._close_timeout
             )
@@ -130,7 +129,7 @@ class AppActions:
                 continue
             if not targeted(rule, window, focused_app, categorize):
                 continue
-            pids = controller.pause(window.pid)
+            pids = self._use(mono, controller.pause, window.pid)
             if pids:
                 self._paused.setdefault(key, {})[window.pid] = pids
                 held.add(window.pid)
@@ -151,11 +150,10 @@ class AppActions:
         if controller is None:
             return []
         try:
-            open_ids = {w.window for w in controller.windows()}
-        except BackendError as exc:
-            self._controller.failed(exc, mono)
+            open_ids = {w.window for w in self._use(mono, controller.windows)}
+        except BackendError:
             return []
-        terminated = []
+        terminated: list[str] = []
         for wid, closing in list(self._closing.items()):
             if wid not in open_ids:
                 del self._closing[wid]  # closed, as asked
@@ -167,7 +165,10 @@ class AppActions:
                         closing.app,
                         self._close_timeout,
                     )
-                    controller.terminate(closing.pid)
+                    try:
+                        self._use(mono, controller.terminate, closing.pid)
+                    except BackendError:
+                        return terminated  # the controller is gone; counted, backed off
                     terminated.append(closing.app)
         return terminated
 
@@ -177,9 +178,11 @@ class AppActions:
         pids = [pid for tree in trees.values() for pid in tree]
         if pids:
             controller = self._controller.get(mono)
-            if controller is not None:
-                controller.resume(pids)
-            else:
+            try:
+                if controller is None:
+                    raise BackendError("no app controller")
+                self._use(mono, controller.resume, pids)
+            except BackendError:
                 self._leftover += pids  # resumed as soon as a controller is back
             self._write()
         return pids
@@ -210,11 +213,21 @@ class AppActions:
         return controller
 
     def _windows(self, controller: AppController, mono: float) -> list[AppWindow]:
+        return self._use(mono, controller.windows)
+
+    def _use(self, mono: float, call: Callable[..., T], *args: Any) -> T:
+        """`call(*args)` on the controller. Any failure (a bug too) is counted by the capability,
+        which drops the controller and backs off, and raised as a BackendError; a fatal error
+        is raised as it is."""
         try:
-            return controller.windows()
-        except BackendError as exc:
-            self._controller.failed(exc, mono)
-            raise
+            value = call(*args)
+        except Exception as exc:
+            self._controller.failed(exc, mono)  # raises a fatal error again
+            if isinstance(exc, BackendError):
+                raise
+            raise BackendError(f"the app controller failed: {describe(exc)}") from exc
+        self._controller.worked()
+        return value
 
     def _read_leftover(self) -> list[int]:
         if self._paused_file is None:

@@ -1,12 +1,18 @@
-"""The enforcer: runs the rule engine against what the screen is doing, carries out its
-decisions through the platform backends, and writes every step to the enforcement log.
+"""The enforcer: runs the rule engine against what the screen is doing, and has its decisions
+carried out (`actions`) through the platform backends and written to the enforcement log.
 
 Driven from the daemon's tick (`on_tick`, sampler thread) and from the scheduling glue's
 timer, which wakes it exactly when a warning or start is due between ticks (`on_timer`, the
 timer's thread). A notification button calls `on_notification_action` from the notifier's
-listener thread. One re-entrant lock serialises all three, so the backends are only ever
-used by one thread at a time. None of these entry points raises: a failing backend or
-database is logged (once) and the next call tries again.
+listener thread. One re-entrant lock serialises all three, so the backends and the engine's
+state are only ever used by one thread at a time (a backend is built lazily, under that lock,
+on whichever of these threads first needs it).
+
+Errors follow `presence.core.faults`: none of the entry points raises but for a fatal error.
+A failing backend is backed off by its `Capability`; a failing database read or write is
+counted and the evaluation goes on with what it has (the next tick reads again); an
+unexpected exception in an evaluation (a bug) is counted and evaluations are backed off
+(30 s doubling to 10 min). `faults()` returns the counts for `presence status` and `doctor`.
 
 Snoozes and overrides, from the CLI or from a notification button, are events in the
 enforcement log; the enforcer reads new ones every evaluation and applies them to the
@@ -25,26 +31,20 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from presence.core.clock import Clock
-from presence.core.errors import BackendError, PresenceError
+from presence.core.errors import PresenceError
+from presence.core.faults import FaultBook, FaultSnapshot, describe
 from presence.core.model import Observation, Span, SpanState
 from presence.enforce import journal, messages
+from presence.enforce.actions import Actions
 from presence.enforce.apps import AppActions, Categorize
+from presence.enforce.journal import Journal
 from presence.enforce.notes import SNOOZE_KEY, Notes
 from presence.enforce.ruleset import RuleSet
-from presence.enforce.usage import UsageMeter, kept
+from presence.enforce.usage import UsageMeter
 from presence.platform.base import AppController, Notifier, ScreenLocker
 from presence.platform.capability import Capability
-from presence.rules.engine import (
-    Context,
-    Decision,
-    EngineState,
-    Policy,
-    Step,
-    evaluate,
-    upcoming_instants,
-)
-from presence.rules.model import Action, Rule
-from presence.rules.schedule import Occurrence
+from presence.rules.engine import Context, EngineState, Policy, evaluate, upcoming_instants
+from presence.rules.model import Rule
 from presence.store import RuleStore
 from presence.tracking.timeline import state_of
 
@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 
 RESTORE = timedelta(days=3)
 """How far back the log is read at start to know what was already done."""
+
+EVALUATION = "evaluation"
+"""The fault-book part of a whole evaluation failing unexpectedly (a bug)."""
 
 
 class Timer(Protocol):
@@ -76,11 +79,14 @@ class Enforcer:
         snooze_seconds: float,
         close_timeout: float,
         notifier: Capability[Notifier],
+        fallback: Notifier,
         locker: Capability[ScreenLocker],
         apps: Capability[AppController],
         categorize: Categorize | None = None,
         paused_file: Path | None = None,
     ) -> None:
+        """`fallback` shows a notification when `notifier` has no working backend (the
+        composition root passes the log's)."""
         self.timer: Timer | None = None
         self._store = rules
         self._clock = clock
@@ -90,24 +96,35 @@ class Enforcer:
         self._policy = policy
         self._idle_after = idle_after
         self._snooze = snooze_seconds
-        self._notifier = notifier
-        self._notes = Notes(notifier, snooze_seconds, self.on_notification_action)
-        self._locker = locker
+        self._caps: tuple[Capability[Any], ...] = (notifier, locker, apps)
+        self._faults = FaultBook("enforcement: ")
+        self._notes = Notes(notifier, fallback, snooze_seconds, self.on_notification_action)
         self._categorize: Categorize = categorize or (lambda app, title: None)
-        self._apps_cap = apps
         self._apps = AppActions(apps, close_timeout, paused_file)
         self._usage = UsageMeter(rules, device_id, zone, policy.day_start, self._categorize)
         self._lock = threading.RLock()
         self._state = EngineState()
         self._ruleset = RuleSet(rules)
+        self._journal = Journal(
+            rules, device_id, lambda: self._ruleset.ids, self._faults, clock.monotonic
+        )
+        self._actions = Actions(
+            journal=self._journal,
+            notes=self._notes,
+            locker=locker,
+            apps=self._apps,
+            usage=self._usage,
+            state=self._state,
+            policy=policy,
+            zone=zone,
+            categorize=self._categorize,
+            faults=self._faults,
+        )
         self._last_event = 0
         self._context = Context(zone, device, observed=False)
-        self._occurrences: dict[tuple[str, float], Occurrence] = {}
         self._planned: list[datetime] = []
-        self._errors: set[tuple[str, float, str]] = set()
-        self._fallback_nudged: dict[tuple[str, float], float] = {}
-        self._complained: set[str] = set()
         self._closed = False
+        self._fatal: BaseException | None = None  # met off the sampler thread, raised on it
 
     # -- entry points ----------------------------------------------------------------------
 
@@ -119,29 +136,30 @@ class Enforcer:
                 self._refresh_rules(now, force=True)
                 self._restore(now)
             except PresenceError as exc:
-                self._complain("start", f"cannot read the rules: {exc.message}")
+                self._failed("reading the rules", exc, now)
             log.info("enforcing %d rules", len(self._rules))
 
     def on_tick(self, obs: Observation | None, open_span: Span | None) -> None:
-        """One tick's observation (None: recording is paused). Sampler thread; never raises."""
+        """One tick's observation (None: recording is paused). Sampler thread; raises only a
+        fatal error."""
         with self._lock:
-            try:
-                now = self._clock.now()
-                self._usage.set_open(open_span)
-                self._context = self._observe(obs, now)
-                self._evaluate(now)
-            except Exception:
-                self._complain_exc("tick")
+            if self._fatal is not None:
+                raise self._fatal  # met on another thread: the daemon stops here
+            self._guarded(self._clock.now(), (obs, open_span))
 
     def on_timer(self) -> None:
-        """A planned instant came (timer thread): evaluate with the last tick's observation."""
+        """A planned instant came (timer thread): evaluate with the last tick's observation.
+        Never raises: a fatal error is kept for the next `on_tick` to raise."""
         with self._lock:
             if self._closed:
                 return  # a job that fired while the daemon was stopping
             try:
-                self._evaluate(self._clock.now())
-            except Exception:
-                self._complain_exc("timer")
+                self._guarded(self._clock.now())  # the last tick's observation
+            except BaseException as exc:
+                # A fatal error cannot stop the daemon from the timer's thread: the next
+                # tick raises it on the sampler thread.
+                log.error("enforcement stops: %s", describe(exc))
+                self._fatal = exc
 
     def on_notification_action(self, notification_id: int, key: str) -> None:
         """A notification button was clicked (notifier's listener thread). Never raises."""
@@ -150,8 +168,12 @@ class Enforcer:
                 return
             try:
                 self._snooze_from_notification(notification_id, key)
-            except Exception:
-                self._complain_exc("notification action")
+            except Exception as exc:
+                try:
+                    self._failed("a notification button", exc, self._clock.now())
+                except BaseException as fatal:
+                    log.error("enforcement stops: %s", describe(fatal))
+                    self._fatal = fatal  # raised by the next tick (see on_timer)
 
     def shutdown(self) -> None:
         """Resume every paused app and release the backends. Main thread; never raises."""
@@ -162,13 +184,43 @@ class Enforcer:
                 self._apps.release_all(mono)
             except Exception:
                 log.exception("could not resume the paused apps")
-            for cap in (self._notifier, self._locker, self._apps_cap):
+            for cap in self._caps:
                 try:
                     cap.close()
                 except Exception:
                     log.debug("closing %s raised", cap.name, exc_info=True)
 
+    def faults(self) -> list[FaultSnapshot]:
+        """What failed since the start (backends and steps), for `status` and `doctor`.
+        Any thread."""
+        with self._lock:
+            caps = [snap for cap in self._caps if (snap := cap.snapshot()) is not None]
+            return caps + self._faults.snapshots()
+
     # -- one evaluation --------------------------------------------------------------------
+
+    def _guarded(
+        self, now: datetime, tick: tuple[Observation | None, Span | None] | None = None
+    ) -> None:
+        """Take in a tick's observation and open span (when given) and evaluate, unless a
+        failing evaluation is being backed off; a failure is counted."""
+        mono = self._clock.monotonic()
+        if not self._faults.part(EVALUATION).ready(mono):
+            return
+        try:
+            if tick is not None:
+                obs, open_span = tick
+                self._usage.set_open(open_span)
+                self._context = self._observe(obs, now)
+            self._evaluate(now)
+        except Exception as exc:
+            self._failed(EVALUATION, exc, now)
+        else:
+            self._faults.worked(EVALUATION)
+
+    def _failed(self, part: str, exc: BaseException, now: datetime) -> None:
+        """Count a failure of `part`; raises `exc` again when it is fatal."""
+        self._faults.part(part).failed(exc, self._clock.monotonic(), wall=now)
 
     def _evaluate(self, now: datetime) -> None:
         self._refresh_rules(now)
@@ -177,7 +229,7 @@ class Enforcer:
         context = replace(self._context, usage=self._usage.limits(self._rules, now, mono))
         result = evaluate(self._rules, now, self._state, context, self._policy)
         for decision in result.decisions:
-            self._do(decision, now, mono)
+            self._actions.do(decision, now, mono)
         in_force = [occ.key for _, occ in result.in_force]
         for app in self._apps.follow_up(in_force, mono):
             log.info("terminated %s", app)
@@ -215,7 +267,9 @@ class Enforcer:
         try:
             self._ruleset.refresh(now, force=force)
         except PresenceError as exc:
-            self._complain("rules", f"cannot read the rules: {exc.message}")
+            self._failed("reading the rules", exc, now)
+        else:
+            self._faults.worked("reading the rules")
 
     @property
     def _rules(self) -> list[Rule]:
@@ -236,8 +290,9 @@ class Enforcer:
         try:
             events = self._store.events_after(self._last_event, ("snooze", "override"))
         except PresenceError as exc:
-            self._complain("log", f"cannot read the enforcement log: {exc.message}")
+            self._failed("reading the log", exc, now)
             return
+        self._faults.worked("reading the log")
         for event in events:
             self._last_event = max(self._last_event, event.id)
             rule = self._ruleset.get(event.rule_name)
@@ -245,156 +300,14 @@ class Enforcer:
                 journal.apply(event, rule, self._state)
                 log.info("%s of %s (%s)", event.event, rule.name, event.detail.get("reason", ""))
 
-    def _log(
-        self,
-        now: datetime,
-        decision: Decision | None,
-        event: str,
-        detail: dict[str, Any] | None = None,
-        *,
-        rule: Rule | None = None,
-        occ: Occurrence | None = None,
-    ) -> None:
-        rule = rule or (decision.rule if decision else None)
-        occ = occ or (decision.occurrence if decision else None)
-        if rule is None:
-            return
-        try:
-            self._store.log(
-                now,
-                rule.name,
-                event,
-                occurrence=None if occ is None else (occ.start, occ.end),
-                detail=detail,
-                device_id=self._device_id,
-                rule_id=self._ruleset.ids.get(rule.name),
-            )
-        except PresenceError as exc:
-            self._complain("log write", f"cannot write the enforcement log: {exc.message}")
-
-    # -- carrying out decisions -------------------------------------------------------------
-
-    def _do(self, decision: Decision, now: datetime, mono: float) -> None:
-        rule, occ = decision.rule, decision.occurrence
-        self._occurrences[occ.key] = occ
-        if decision.step is Step.WARN:
-            self._notify(decision, now, mono)
-            self._log(
-                now,
-                decision,
-                "warning",
-                {"lead": decision.lead, "seconds_left": _r(decision.seconds_left)},
-            )
-        elif decision.step is Step.START:
-            self._notify(decision, now, mono)
-            self._log(now, decision, "start", {"action": rule.action.value})
-        elif decision.step is Step.ACT:
-            self._act(decision, now, mono)
-        else:
-            self._end(decision, now, mono)
-
-    def _act(self, decision: Decision, now: datetime, mono: float) -> None:
-        rule, occ = decision.rule, decision.occurrence
-        again = not decision.first
-        if rule.action is Action.NUDGE:
-            self._notify(decision, now, mono)
-            self._log(
-                now,
-                decision,
-                "nudge" if again else "action",
-                {"action": "nudge", "app": decision.app},
-            )
-            return
-        if rule.action is Action.LOCK:
-            locker = self._locker.get(mono)
-            if locker is None:
-                self._fail(
-                    decision, now, mono, "no way to lock the screen here (see `presence doctor`)"
-                )
-                return
-            confirmed = locker.lock()
-            self._log(
-                now, decision, "action", {"action": "lock", "confirmed": confirmed, "again": again}
-            )
-            if not confirmed:
-                self._fail(decision, now, mono, "the screen lock could not be confirmed")
-            return
-        try:
-            if rule.action is Action.CLOSE_APPS:
-                done = self._apps.close(occ.key, rule, decision.app, self._categorize, mono)
-            else:
-                done = self._apps.pause(occ.key, rule, decision.app, self._categorize, mono)
-        except BackendError as exc:
-            self._fail(decision, now, mono, exc.message)
-            return
-        if done or decision.first:
-            self._log(
-                now,
-                decision,
-                "action",
-                {"action": rule.action.value, "apps": sorted(set(done)), "again": again},
-            )
-        if done:
-            summary, body = messages.acted(decision, done, self._zone, now)
-            self._notes.show(occ.key, summary, body, mono, snooze=not rule.strict)
-
-    def _fail(self, decision: Decision, now: datetime, mono: float, why: str) -> None:
-        """An action could not be carried out: log it once per occurrence, and nudge instead
-        (at most once per `nudge_every`: a sweep fails every tick)."""
-        occ = decision.occurrence
-        marker = (occ.key[0], occ.key[1], why)
-        if marker not in self._errors:
-            self._errors.add(marker)
-            log.warning("%s: %s", decision.rule.name, why)
-            self._log(now, decision, "error", {"action": decision.rule.action.value, "reason": why})
-        last = self._fallback_nudged.get(occ.key)
-        if last is None or mono - last >= self._policy.nudge_every:
-            self._fallback_nudged[occ.key] = mono
-            summary, body = messages.nudge(decision, self._zone, now)
-            self._notes.show(occ.key, summary, body, mono, snooze=not decision.rule.strict)
-
-    def _end(self, decision: Decision, now: datetime, mono: float) -> None:
-        rule, occ = decision.rule, decision.occurrence
-        self._apps.release(occ.key, mono)
-        end = occ.end or now
-        detail: dict[str, Any] = {}
-        if decision.skipped:
-            detail["skipped"] = True
-        if decision.cancelled:
-            detail["cancelled"] = True
-        self._log(now, decision, "end", detail)
-        try:
-            used = self._usage.used(rule, occ.start, end)
-        except PresenceError as exc:
-            self._complain("outcome", f"cannot measure the use inside {rule.name}: {exc.message}")
-            return
-        outcome = "kept" if kept(rule, used, (end - occ.start).total_seconds()) else "broken"
-        self._log(now, decision, outcome, {"minutes_used": round(used / 60, 3)})
-        log.info("%s %s: %s (%.1f min used)", rule.kind.value, rule.name, outcome, used / 60)
-        self._notes.forget(occ.key)
-        self._occurrences.pop(occ.key, None)
-        self._fallback_nudged.pop(occ.key, None)
-
-    # -- notifications ---------------------------------------------------------------------
-
-    def _notify(self, decision: Decision, now: datetime, mono: float) -> None:
-        text = messages.text_for(decision, self._zone, now)
-        if text is None:
-            return
-        track = self._state.tracks.get(decision.occurrence.key)
-        snooze = (
-            not decision.rule.strict
-            and decision.step is not Step.WARN
-            and (track is None or track.snoozes == 0)
-        )
-        self._notes.show(decision.occurrence.key, *text, mono, snooze=snooze)
+    # -- a notification's Snooze button ----------------------------------------------------
 
     def _snooze_from_notification(self, notification_id: int, action: str) -> None:
         key = self._notes.occurrence_of(notification_id)
         if action != SNOOZE_KEY or key is None:
             return
         rule = self._ruleset.get(key[0])
-        occ = self._occurrences.get(key)
+        occ = self._actions.occurrences.get(key)
         track = self._state.tracks.get(key)
         if rule is None or occ is None:
             return
@@ -410,7 +323,7 @@ class Enforcer:
             self._notes.show(key, *messages.refused(rule, why), mono, snooze=False)
             return
         until = now + timedelta(seconds=self._snooze)
-        self._log(
+        self._journal.write(
             now,
             None,
             "snooze",
@@ -421,24 +334,3 @@ class Enforcer:
         self._pick_up(now)
         self._evaluate(now)  # resumes paused apps at once
         self._notes.show(key, *messages.snoozed(rule, until, self._zone, now), mono, snooze=False)
-
-    # -- complaints --------------------------------------------------------------------------
-
-    def _complain(self, what: str, message: str) -> None:
-        """Log a problem once (per kind), at WARNING; repeats go to DEBUG."""
-        if what in self._complained:
-            log.debug("%s", message)
-            return
-        self._complained.add(what)
-        log.warning("%s", message)
-
-    def _complain_exc(self, where: str) -> None:
-        if where in self._complained:
-            log.debug("enforcement failed in %s", where, exc_info=True)
-            return
-        self._complained.add(where)
-        log.exception("enforcement failed in %s (this is a bug; enforcement continues)", where)
-
-
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)

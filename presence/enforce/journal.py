@@ -1,17 +1,71 @@
-"""Reading the enforcement log back into the engine's state: at start, what was already done
-(so a restart repeats nothing); every evaluation, the snoozes and overrides logged since
-(by the CLI, or by a notification button). Pure apart from the state it fills.
+"""The enforcement log: writing each step (`Journal`), and reading it back into the engine's
+state: at start, what was already done (so a restart repeats nothing); every evaluation, the
+snoozes and overrides logged since (by the CLI, or by a notification button). The readers are
+pure apart from the state they fill.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
 
-from presence.rules.engine import EngineState
+from presence.core.errors import PresenceError
+from presence.core.faults import FaultBook
+from presence.rules.engine import Decision, EngineState
 from presence.rules.model import Rule
 from presence.rules.schedule import Occurrence
-from presence.store import EnforcementEvent
+from presence.store import EnforcementEvent, RuleStore
 from presence.store.tracking import dt
+
+
+class Journal:
+    """Writes the enforcement log for one device. A failed write is counted in `faults`
+    ("writing the log") and dropped: enforcement goes on. Enforcer's lock held."""
+
+    def __init__(
+        self,
+        store: RuleStore,
+        device_id: int,
+        rule_ids: Callable[[], Mapping[str, int]],
+        faults: FaultBook,
+        mono: Callable[[], float],
+    ) -> None:
+        self._store = store
+        self._device_id = device_id
+        self._rule_ids = rule_ids
+        self._faults = faults
+        self._mono = mono
+
+    def write(
+        self,
+        now: datetime,
+        decision: Decision | None,
+        event: str,
+        detail: dict[str, Any] | None = None,
+        *,
+        rule: Rule | None = None,
+        occ: Occurrence | None = None,
+    ) -> None:
+        """Log `event` of `decision` (or of `rule` and `occ`); nothing without a rule."""
+        rule = rule or (decision.rule if decision else None)
+        occ = occ or (decision.occurrence if decision else None)
+        if rule is None:
+            return
+        try:
+            self._store.log(
+                now,
+                rule.name,
+                event,
+                occurrence=None if occ is None else (occ.start, occ.end),
+                detail=detail,
+                device_id=self._device_id,
+                rule_id=self._rule_ids().get(rule.name),
+            )
+        except PresenceError as exc:
+            self._faults.part("writing the log").failed(exc, self._mono(), wall=now)
+        else:
+            self._faults.worked("writing the log")
 
 
 def occurrence(event: EnforcementEvent) -> Occurrence:

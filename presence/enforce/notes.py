@@ -1,17 +1,16 @@
 """The enforcer's notifications: one per occurrence, updated in place (warning countdown,
-start, nudges), with a "Snooze" button when the rule allows one, and the log as the fallback
-when no notifier works. Thread contract: the enforcer's lock is held for every call.
+start, nudges), with a "Snooze" button when the rule allows one, and a fallback notifier
+(the composition root passes the log's) when no notifier works. Thread contract: the
+enforcer's lock is held for every call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from presence.core.errors import BackendError
 from presence.enforce.messages import minutes
 from presence.platform.base import Notifier
 from presence.platform.capability import Capability
-from presence.platform.log_notify import LogNotifier
 
 OccurrenceKey = tuple[str, float]
 SNOOZE_KEY = "snooze"
@@ -24,13 +23,14 @@ class Notes:
     def __init__(
         self,
         notifier: Capability[Notifier],
+        fallback: Notifier,
         snooze_seconds: float,
         on_action: Callable[[int, str], None],
     ) -> None:
         self._notifier = notifier
+        self._fallback = fallback
         self._label = f"Snooze {minutes(snooze_seconds)}"
         self._on_action = on_action
-        self._fallback = LogNotifier()
         self._listening: Notifier | None = None
         self._ids: dict[OccurrenceKey, int] = {}  # occurrence -> its notification
         self._keys: dict[int, OccurrenceKey] = {}  # notification -> occurrence
@@ -38,20 +38,22 @@ class Notes:
     def show(
         self, key: OccurrenceKey, summary: str, body: str, mono: float, *, snooze: bool
     ) -> None:
-        """Show (or update) the occurrence's notification; never raises."""
+        """Show (or update) the occurrence's notification. Raises only a fatal error: a failing
+        notifier is counted and backed off (`Capability.failed`), and the fallback shows it."""
         notifier = self._notifier.get(mono)
         if notifier is not None:
-            if self._listening is not notifier:
-                self._listening = notifier
-                notifier.on_action(self._on_action)
             actions = [(SNOOZE_KEY, self._label)] if snooze else []
             try:
+                if self._listening is not notifier:
+                    notifier.on_action(self._on_action)
+                    self._listening = notifier
                 note = notifier.notify(
                     summary, body, replaces_id=self._ids.get(key, 0), actions=actions
                 )
-            except BackendError as exc:
-                self._notifier.failed(exc, mono)  # rebuilt later; the log says it meanwhile
+            except Exception as exc:
+                self._notifier.failed(exc, mono)  # rebuilt later; the fallback says it meanwhile
             else:
+                self._notifier.worked()
                 old = self._ids.get(key)
                 if old is not None and old != note:
                     self._keys.pop(old, None)
@@ -68,6 +70,3 @@ class Notes:
         note = self._ids.pop(key, None)
         if note is not None:
             self._keys.pop(note, None)
-
-    def close(self) -> None:
-        self._notifier.close()

@@ -2,7 +2,8 @@
 inside an occurrence (its outcome). Stored spans come from the database; the open span, which
 the database holds only up to its last flush, comes from the daemon's memory.
 
-Thread contract: the enforcer's lock is held for every call.
+Thread contract: the enforcer's lock is held for every call; the open span is copied when it is
+handed over (`set_open`), so no reading of it races the sampler thread that updates it.
 """
 
 from __future__ import annotations
@@ -70,8 +71,10 @@ class UsageMeter:
         ] = {}
 
     def set_open(self, span: Span | None) -> None:
-        """The daemon's open span this tick (a copy is not needed: only read under the lock)."""
-        self._open = span
+        """The daemon's open span this tick. Sampler thread, which owns `span`: a copy is
+        kept, because the timeline changes its open span in place on the sampler thread
+        while the timer thread's evaluations read this one."""
+        self._open = None if span is None else span.copy()
 
     def _devices(self, rule: Rule) -> tuple[int, ...] | None:
         if rule.devices is None:

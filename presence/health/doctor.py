@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from presence.core.errors import PresenceError
+from presence.core.faults import FaultSnapshot
+from presence.health import faults as published
 from presence.platform.base import Session
 from presence.platform.gnome_shell import gnome_note
 from presence.platform.selection import CANDIDATES, Choice, choose
@@ -21,6 +24,8 @@ class DoctorReport:
     capabilities: list[Choice]
     session: Session
     notes: list[str] = field(default_factory=list)
+    # what failed in the running daemon since it started (presence.core.faults)
+    faults: list[FaultSnapshot] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,11 +47,18 @@ class DoctorReport:
                 for c in self.capabilities
             ],
             "notes": self.notes,
+            "faults": [published.to_dict(f) for f in self.faults],
         }
 
 
-def diagnose(settings: Settings, paths: Paths, session: Session | None = None) -> DoctorReport:
-    """Build each capability's backend as the daemon would, then close it again."""
+def diagnose(
+    settings: Settings,
+    paths: Paths,
+    session: Session | None = None,
+    fault_file: Path | None = None,
+) -> DoctorReport:
+    """Build each capability's backend as the daemon would, then close it again; with
+    `fault_file` (pass it while the daemon runs) also what failed in the daemon."""
     session = session or Session.from_env()
     choices = []
     for capability in CANDIDATES:
@@ -63,6 +75,8 @@ def diagnose(settings: Settings, paths: Paths, session: Session | None = None) -
                 log.debug("closing %s raised", choice.name, exc_info=True)
         choices.append(choice)
     report = DoctorReport(choices, session)
+    if fault_file is not None:
+        report.faults = published.read(fault_file)
     report.notes.append(
         f"settings: {paths.config_file}"
         + ("" if paths.config_file.exists() else " (absent: defaults)")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from presence.core.faults import FaultSnapshot
 from presence.core.model import Span
+from presence.health import faults as published
 from presence.platform.process import pid_exists
 from presence.store import Pause, Run, Store
 
@@ -21,6 +24,8 @@ class Status:
     pid: int | None
     current: Span | None  # the latest span written (at most one flush period old)
     pause: Pause | None
+    # what failed since the daemon started (presence.core.faults), as it published it
+    faults: list[FaultSnapshot] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         current = self.current
@@ -43,11 +48,19 @@ class Status:
                 "since": current.start.isoformat(),
                 "last_seen": current.end.isoformat(),
             },
+            "faults": [published.to_dict(f) for f in self.faults],
         }
 
 
-def daemon_status(store: Store, device_name: str, lock_holder: int | None, now: datetime) -> Status:
-    """What the database and the session lock say about this device's daemon."""
+def daemon_status(
+    store: Store,
+    device_name: str,
+    lock_holder: int | None,
+    now: datetime,
+    fault_file: Path | None = None,
+) -> Status:
+    """What the database and the session lock say about this device's daemon, and (from
+    `fault_file`, when it runs) what failed in it."""
     device = store.find_device(device_name)
     if device is None:
         return Status(device_name, lock_holder is not None, None, lock_holder, None, None)
@@ -58,4 +71,5 @@ def daemon_status(store: Store, device_name: str, lock_holder: int | None, now: 
     current = store.latest_span(device.id) if running else None
     pause = store.active_pause(device.id, now)
     pid = lock_holder if lock_holder is not None else (run.pid if running and run else None)
-    return Status(device_name, running, run, pid, current, pause)
+    faults = published.read(fault_file) if running and fault_file is not None else []
+    return Status(device_name, running, run, pid, current, pause, faults)

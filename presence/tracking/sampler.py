@@ -1,7 +1,11 @@
 """Reading the desktop once a tick: backends in, one privacy-filtered Observation out.
 
-A backend that fails is closed and retried later; the sampler never raises for a backend
-hiccup, and says once (at WARNING) what it cannot see and how to fix it.
+The error policy is `presence.core.faults`: a backend that raises anything but a fatal error
+(a `BackendError` or a bug of its own) is closed, counted, said once at WARNING and rebuilt
+after a back-off; the tick goes on without that reading. A fatal error (a forced backend that
+does not exist) propagates and stops the daemon with its message. A failure in the sampler's
+own code (privacy filter, observation) is not a backend's: it propagates too, because
+recording on with a broken recorder would store wrong spans.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from datetime import tzinfo
 from typing import Any
 
 from presence.core.clock import Clock
-from presence.core.errors import BackendError
+from presence.core.faults import FaultSnapshot
 from presence.core.model import Observation, WindowInfo
 from presence.platform.base import IdleSource, InputCounter, LockState, WindowSource
 from presence.platform.capability import B, Capability
@@ -52,18 +56,23 @@ class Sampler:
         caps = (self.window, self.idle, self.counter, self.lock)
         return [cap.name for cap in caps if cap.backend is None]
 
+    def faults(self) -> list[FaultSnapshot]:
+        """The capabilities that failed since the start, for `presence status` and `doctor`."""
+        caps = (self.window, self.idle, self.counter, self.lock)
+        return [snap for cap in caps if (snap := cap.snapshot()) is not None]
+
     def sample(self) -> Observation:
+        """Read every capability once. Raises only a fatal error (see the module docstring)."""
         mono = self.clock.monotonic()
         wall = self.clock.now()
         window = self._read(self.window, mono, lambda b: b.focused())
-        counter = self.counter.get(mono)
         counts = None
         since_input: float | None = None
-        if counter is not None:
-            counts = counter.counts()
-            since_input = counter.seconds_since_input()
+        read = self._read(self.counter, mono, lambda b: (b.counts(), b.seconds_since_input()))
+        if read is not None:
+            counts, since_input = read
         idle = self._read(self.idle, mono, lambda b: b.idle_seconds())
-        if idle is None and counter is not None:
+        if idle is None and read is not None:
             # No idle source: fall back to the input counter's own clock of the last event.
             idle = since_input if since_input is not None else 0.0
         locked = self._read(self.lock, mono, lambda b: b.locked())
@@ -84,14 +93,17 @@ class Sampler:
         )
 
     def _read(self, cap: Capability[B], mono: float, read: Callable[[B], Any]) -> Any:
+        """`read(backend)`, or None when there is no backend or it failed (counted)."""
         backend = cap.get(mono)
         if backend is None:
             return None
         try:
-            return read(backend)
-        except BackendError as exc:
-            cap.failed(exc, mono)
+            value = read(backend)
+        except Exception as exc:
+            cap.failed(exc, mono, wall=self.clock.now())
             return None
+        cap.worked()
+        return value
 
     def close(self) -> None:
         for cap in (self.window, self.idle, self.counter, self.lock):

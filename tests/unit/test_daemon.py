@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -9,9 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from presence.core.clock import FakeClock
-from presence.core.errors import StorageError
+from presence.core.errors import ConfigError, StorageError
 from presence.core.model import InputCounts, Span, SpanState, WindowInfo
-from presence.daemon.main import Daemon
+from presence.daemon.main import Daemon, _factory
+from presence.health import faults as published
+from presence.health.status import daemon_status
+from presence.platform.base import Session
 from presence.platform.capability import Capability
 from presence.settings.schema import PrivacySettings, Settings
 from presence.store import Store
@@ -156,3 +161,84 @@ def test_excluded_app_recorded_without_name_or_title(tmp_path: Path) -> None:
     rig.daemon.shutdown("stopped")
     spans = Store.open(f"sqlite:///{tmp_path / 'p.db'}").spans_between(T0, T0 + timedelta(hours=1))
     assert [(s.app, s.title) for s in spans] == [("[excluded]", None)]
+
+
+class Exploding:
+    """A backend whose every reading raises an exception that is not a BackendError (a bug)."""
+
+    name = "exploding"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.closed = 0
+
+    def idle_seconds(self) -> float:
+        self.calls += 1
+        raise ZeroDivisionError("division by zero")
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_a_backend_raising_a_bug_does_not_end_the_sampler(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    exploding = Exploding()
+    built: list[float] = []
+
+    def build() -> Exploding:
+        built.append(rig.clock.monotonic())
+        return exploding
+
+    rig.sampler.idle = Capability("idle time", build)
+    rig.run(200)  # never raises
+    # Recording went on without idle time: the input counter's clock stands in.
+    assert [s.app for s in rig.spans()] == ["AppAlpha"]
+    # Closed and rebuilt after 30 s, then 60 s, then 120 s: backed off, not every tick.
+    assert [b - built[0] for b in built] == [0, 30, 90]
+    assert exploding.calls == exploding.closed == 3
+    (snap,) = rig.sampler.faults()
+    assert (snap.name, snap.failures, snap.streak) == ("idle time", 3, 3)
+    assert snap.last_error == "ZeroDivisionError: division by zero"
+
+
+def test_a_fatal_backend_error_stops_the_daemon_with_its_message(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+
+    def build() -> None:
+        raise ConfigError("PRESENCE_BACKEND_IDLE asks for backend 'nonsense'", hint="use one of")
+
+    rig.sampler.idle = Capability("idle time", build)
+    with pytest.raises(ConfigError, match="nonsense"):
+        rig.daemon.tick()
+
+
+def test_failures_are_published_for_status_while_running(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.daemon.fault_file = tmp_path / "run" / "faults.json"
+    rig.daemon.fault_file.parent.mkdir()
+    rig.run(3)
+    rig.daemon.publish_faults()
+    assert not rig.daemon.fault_file.exists()  # nothing failed: nothing to say
+    rig.window.broken = True
+    rig.run(3)
+    rig.daemon.publish_faults()
+    assert stat.S_IMODE(rig.daemon.fault_file.stat().st_mode) == 0o600
+    status = daemon_status(rig.store, "laptop", os.getpid(), rig.clock.now(), rig.daemon.fault_file)
+    (snap,) = status.faults
+    assert (snap.name, snap.failures, snap.failing) == ("window", 1, True)
+    assert snap.last_error == "display gone"
+    assert status.to_dict()["faults"] == [published.to_dict(snap)]
+    rig.daemon.shutdown("stopped")
+    assert not rig.daemon.fault_file.exists()
+
+
+def test_a_forced_backend_that_does_not_exist_is_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRESENCE_BACKEND_IDLE", "nonsense")
+    rig = Rig(tmp_path)
+    rig.sampler.idle = Capability("idle time", _factory("idle", Session.from_env({}), "auto"))
+    with pytest.raises(ConfigError) as raised:
+        rig.daemon.tick()
+    assert "PRESENCE_BACKEND_IDLE asks for backend 'nonsense'" in raised.value.message
+    assert raised.value.hint is not None and raised.value.hint.startswith("use one of")

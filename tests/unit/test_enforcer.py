@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import itertools
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +19,7 @@ from presence.core.model import Observation, Span, SpanState, WindowInfo
 from presence.enforce import Enforcer
 from presence.platform.base import AppWindow
 from presence.platform.capability import Capability
+from presence.platform.log_notify import LogNotifier
 from presence.rulebook import manage, overrides
 from presence.rules.engine import Policy
 from presence.rules.model import RuleKind, parse_rule
@@ -29,10 +32,13 @@ class FakeNotifier:
     name = "fake"
     actions_supported = True
 
-    def __init__(self) -> None:
+    def __init__(self, clock: FakeClock | None = None) -> None:
+        self.clock = clock
         self.shown: list[dict[str, Any]] = []
         self.callback: Callable[[int, str], None] | None = None
         self.broken = False
+        self.failure: Exception | None = None  # raised by notify() when set
+        self.attempts: list[float] = []  # the clock's monotonic time of every notify() call
 
     def notify(
         self,
@@ -42,6 +48,9 @@ class FakeNotifier:
         replaces_id: int = 0,
         actions: Sequence[tuple[str, str]] = (),
     ) -> int:
+        self.attempts.append(self.clock.monotonic() if self.clock is not None else 0.0)
+        if self.failure is not None:
+            raise self.failure
         if self.broken:
             raise BackendError("notification server gone")
         note = replaces_id or len(self.shown) + 1
@@ -117,7 +126,7 @@ class Rig:
         self.device = self.store.device("laptop", "host", local(start))
         self.rules = RuleStore(self.store)
         self.clock = FakeClock(local(start))
-        self.notifier = FakeNotifier()
+        self.notifier = FakeNotifier(self.clock)
         self.locker = FakeLocker()
         self.apps = FakeApps()
         self.paused_file = tmp_path / "paused.json"
@@ -138,6 +147,7 @@ class Rig:
             snooze_seconds=300,
             close_timeout=10,
             notifier=Capability("n", lambda: self.notifier),
+            fallback=LogNotifier(),
             locker=Capability("l", lambda: self.locker),
             apps=Capability("a", lambda: self.apps),
             categorize=lambda app, title: "social" if app == "mastodon" else None,
@@ -386,3 +396,41 @@ def test_limit_counts_stored_and_open_spans(tmp_path: Path) -> None:
     rig.tick(None)
     assert rig.kinds("social")[-2:] == ["end", "broken"]
     assert rig.events("social")[-1][1]["minutes_used"] == pytest.approx(63.0)
+
+
+def test_a_persistently_failing_notifier_is_counted_and_backed_off(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rig = Rig(tmp_path, "2026-01-15 21:45")
+    rig.add("tech-free", "night", **NIGHT)
+    rig.notifier.failure = RuntimeError("a bug in the notifier")  # not a BackendError
+    with caplog.at_level(logging.DEBUG):
+        rig.run("2026-01-15 23:05", every=5)
+    # Enforcement went on: every step is in the log, and the fallback showed each notification.
+    assert rig.kinds("night")[:4] == ["warning", "warning", "start", "action"]
+    assert rig.kinds("night")[-2:] == ["end", "kept"]
+    assert "notification: Tech-free time has started" in caplog.text
+    # Retried with back-off: 30 s, then doubling (each wait at least as long as planned).
+    attempts = rig.notifier.attempts
+    assert len(attempts) >= 5
+    gaps = [later - earlier for earlier, later in itertools.pairwise(attempts)]
+    assert all(gap >= min(30 * 2**i, 600) for i, gap in enumerate(gaps))
+    # Said once at WARNING (and once more when the back-off reached its cap), not per try.
+    warned = [
+        r for r in caplog.records if r.name == "presence.core.faults" and r.levelname == "WARNING"
+    ]
+    assert 1 <= len(warned) <= 2
+    assert "this is a bug" in warned[0].getMessage()
+    # Counted, and visible to `presence status` and `doctor`.
+    (snap,) = [f for f in rig.enforcer.faults() if f.name == "n"]
+    assert snap.failures == snap.streak == len(attempts)
+    assert snap.failing and snap.retry_in > 0
+    assert snap.last_error == "RuntimeError: a bug in the notifier"
+    # A notifier that works again ends the run of failures; the count stays.
+    failed = len(attempts)
+    rig.notifier.failure = None
+    rig.add("tech-free", "later", **{**NIGHT, "start": "23:30", "end": "23:40"})
+    rig.run("2026-01-15 23:35", every=5)
+    assert rig.notifier.shown
+    (snap,) = [f for f in rig.enforcer.faults() if f.name == "n"]
+    assert not snap.failing and snap.failures == failed

@@ -147,14 +147,9 @@ def _step(
         _warn(rule, occ, (occ.start - now).total_seconds(), state, out)
         return
     track = state.track(rule, occ)
-    if not track.started:
-        track.started = True
-        track.since = t
-        if not track.overridden:
-            out.decisions.append(Decision(Step.START, rule, occ, seconds_left=_left(occ, now)))
-    if track.lifted(t) or t < occ.start.timestamp() + rule.grace:
-        return
-    _act(rule, occ, track, t, ctx, policy, out)
+    _start_then_act(
+        rule, occ, track, t, ctx, policy, out, left=_left(occ, now), since=occ.start.timestamp()
+    )
 
 
 def _warn(rule: Rule, occ: Occurrence, left: float, state: EngineState, out: Evaluation) -> None:
@@ -190,14 +185,8 @@ def _limit_step(
     if left > 0:
         _warn(rule, occ, left, state, out)
         return
-    if not track.started:
-        track.started = True
-        track.since = t
-        if not track.overridden:
-            out.decisions.append(Decision(Step.START, rule, occ, seconds_left=0.0))
-    since = track.since if track.since is not None else t
-    if not track.lifted(t) and t >= since + rule.grace:
-        _act(rule, occ, track, t, ctx, policy, out)
+    # The grace period runs from the moment the allowance ran out (the start), not midnight.
+    _start_then_act(rule, occ, track, t, ctx, policy, out, left=0.0, since=None)
 
 
 def _break_step(
@@ -216,13 +205,9 @@ def _break_step(
             _warn(rule, occ, (occ.start - now).total_seconds(), state, out)
             return
         track = state.track(rule, occ)
-        if not track.started:
-            track.started = True
-            track.since = t
-            if not track.overridden:
-                out.decisions.append(Decision(Step.START, rule, occ))
-        if not track.lifted(t) and t >= occ.start.timestamp() + rule.grace:
-            _act(rule, occ, track, t, ctx, policy, out)
+        _start_then_act(
+            rule, occ, track, t, ctx, policy, out, left=None, since=occ.start.timestamp()
+        )
         return
     # The stretch this occurrence belonged to is over: the break was taken.
     taken = state.tracks.get(occ.key)
@@ -241,6 +226,32 @@ def _break_key(rule: Rule, state: EngineState) -> tuple[str, float] | None:
     if state.use_since is None or rule.after is None:
         return None
     return (rule.name, occurrence_ts(state.use_since + timedelta(seconds=rule.after)))
+
+
+def _start_then_act(
+    rule: Rule,
+    occ: Occurrence,
+    track: Track,
+    t: float,
+    ctx: Context,
+    policy: Policy,
+    out: Evaluation,
+    *,
+    left: float | None,
+    since: float | None,
+) -> None:
+    """The occurrence is in force at `t`: announce its start once (with `left` seconds to go;
+    not when overridden), then act once `rule.grace` has passed since `since` (None: since the
+    start was announced) unless a snooze or override lifts it."""
+    if not track.started:
+        track.started = True
+        track.since = t
+        if not track.overridden:
+            out.decisions.append(Decision(Step.START, rule, occ, seconds_left=left))
+    if since is None:
+        since = track.since if track.since is not None else t
+    if not track.lifted(t) and t >= since + rule.grace:
+        _act(rule, occ, track, t, ctx, policy, out)
 
 
 def _act(

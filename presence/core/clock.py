@@ -19,7 +19,7 @@ class SystemClock:
     """The real clocks: `time.time()` for wall time, `time.monotonic()` for intervals.
 
     On Linux `CLOCK_MONOTONIC` stops while the machine is suspended, so a suspend shows up as a
-    wall-clock step that the monotonic clock did not take (see `sampler.Timeline`).
+    wall-clock step that the monotonic clock did not take (see `tracking.timeline.Timeline`).
     """
 
     def now(self) -> datetime:

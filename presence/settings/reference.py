@@ -11,7 +11,7 @@ from presence.settings.schema import DURATION, SECTIONS, field_meta
 
 HEADER = """# Configuration reference
 
-<!-- Generated from presence/config.py by `make docs`; a unit test keeps it in step. -->
+<!-- Generated from presence/settings/schema.py by `make docs`; a unit test keeps it in step. -->
 
 presence reads `$XDG_CONFIG_HOME/presence/config.toml` (usually `~/.config/presence/config.toml`);
 `--config FILE` or `PRESENCE_CONFIG=FILE` point it elsewhere. Every key is optional: with no

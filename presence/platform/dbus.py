@@ -1,5 +1,7 @@
 """D-Bus connections for the platform layer: connect to an explicit address, call, read a property.
 
+Addresses and the side-effect-free probe are in `dbus_address` (re-exported here).
+
 Everything here speaks through jeepney's blocking API to a bus named by an explicit address
 (`Session.session_bus`, or `system_bus_address()`). Nothing here ever autolaunches a bus: an
 `autolaunch:` address is refused, and jeepney itself never spawns anything.
@@ -19,10 +21,8 @@ must answer quickly (the sampler's) should own their connection rather than shar
 from __future__ import annotations
 
 import logging
-import os
-import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -43,15 +43,50 @@ from jeepney.io.blocking import (  # type: ignore[import-untyped, unused-ignore]
 from jeepney.wrappers import unwrap_msg  # type: ignore[import-untyped, unused-ignore]
 
 from presence.core.errors import BackendError
-from presence.platform.base import Probe
+
+# Addresses and probing live in dbus_address; re-exported here, the one import point for D-Bus.
+from presence.platform.dbus_address import (
+    SYSTEM_BUS_ADDRESS,
+    UnixTarget,
+    probe_bus,
+    system_bus_address,
+    unix_targets,
+)
+
+__all__ = [
+    "ACCESS_DENIED",
+    "CALL_TIMEOUT",
+    "CONNECT_TIMEOUT",
+    "INVALID_ARGS",
+    "NAME_HAS_NO_OWNER",
+    "NOT_IMPLEMENTED",
+    "NOT_SUPPORTED",
+    "NO_REPLY",
+    "SERVICE_GONE",
+    "SERVICE_UNKNOWN",
+    "SYSTEM_BUS_ADDRESS",
+    "UNKNOWN_INTERFACE",
+    "UNKNOWN_METHOD",
+    "UNKNOWN_OBJECT",
+    "UNKNOWN_PROPERTY",
+    "BusConnection",
+    "BusDisconnectedError",
+    "DBusCallError",
+    "DBusTimeoutError",
+    "RemoteObject",
+    "UnixTarget",
+    "call_error",
+    "connect",
+    "open_first",
+    "probe_bus",
+    "system_bus_address",
+    "unix_targets",
+    "unless_unanswered",
+]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-# The D-Bus specification ("Well-known Message Bus Instances") fixes the system bus here when
-# DBUS_SYSTEM_BUS_ADDRESS is unset; /var/run/dbus is a symlink to it on current distributions.
-SYSTEM_BUS_ADDRESS = "unix:path=/run/dbus/system_bus_socket"
 
 CONNECT_TIMEOUT = 2.0  # seconds for connect + authentication, generous for a loaded machine
 CALL_TIMEOUT = 1.0  # default seconds to wait for a method reply
@@ -79,8 +114,6 @@ NOT_IMPLEMENTED = frozenset(
 _BUS = DBusAddress(
     "/org/freedesktop/DBus", bus_name="org.freedesktop.DBus", interface="org.freedesktop.DBus"
 )
-# Bytes a D-Bus address value may carry unescaped (D-Bus specification, "Server Addresses").
-_UNESCAPED = re.compile(r"[-0-9A-Za-z_/.*]")
 
 
 class DBusCallError(BackendError):
@@ -134,105 +167,22 @@ def unless_unanswered(read: Callable[[], T]) -> T | None:
         raise
 
 
-def system_bus_address(env: Mapping[str, str] | None = None) -> str:
-    """The system bus address: DBUS_SYSTEM_BUS_ADDRESS if set and non-empty, else the standard one.
-
-    Reads `env` (default: os.environ) and nothing else; any thread.
-    """
-    env = os.environ if env is None else env
-    return env.get("DBUS_SYSTEM_BUS_ADDRESS") or SYSTEM_BUS_ADDRESS
+Conn = TypeVar("Conn")
 
 
-def _unescape(value: str) -> str:
-    # %XX escapes are bytes (D-Bus specification, "Server Addresses"); a path is in the
-    # filesystem encoding.
-    raw = re.sub(rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), os.fsencode(value))
-    return os.fsdecode(raw)
+def open_first(
+    address: str,
+    opener: Callable[[UnixTarget, float], Conn],
+    *,
+    bus: str = "D-Bus",
+    timeout: float = CONNECT_TIMEOUT,
+) -> Conn:
+    """`opener(target, timeout)` for each unix socket of `address` in turn; the first that
+    connects and authenticates. The one connect step of every D-Bus user here, whichever
+    jeepney I/O flavour `opener` builds (blocking, threading).
 
-
-def _escape(value: str) -> str:
-    # jeepney decodes each %XX to one character, so only ASCII is escaped; other characters
-    # pass through jeepney's parser unchanged, which is what it needs to open the right path.
-    return "".join(
-        c if _UNESCAPED.fullmatch(c) or ord(c) > 127 else f"%{ord(c):02x}" for c in value
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class UnixTarget:
-    """One connectable unix socket from a D-Bus address: a filesystem path or an abstract name."""
-
-    path: str | None = None
-    abstract: str | None = None
-
-    @property
-    def address(self) -> str:
-        """This target alone, as a D-Bus address jeepney can open."""
-        if self.path is not None:
-            return f"unix:path={_escape(self.path)}"
-        return f"unix:abstract={_escape(self.abstract or '')}"
-
-
-def unix_targets(address: str) -> list[UnixTarget]:
-    """The unix sockets a client may try, in order, for a D-Bus address (`;`-separated list).
-
-    Only `unix:path=` and `unix:abstract=` are kept: jeepney speaks nothing else, and the
-    `unix:dir=`/`unix:tmpdir=`/`unix:runtime=` forms are for servers. An `autolaunch:` entry is
-    skipped, never acted on. Pure; any thread. Returns [] when nothing is connectable, and for
-    a malformed address.
-    """
-    targets: list[UnixTarget] = []
-    for entry in address.split(";"):
-        transport, sep, rest = entry.strip().partition(":")
-        if not sep or transport != "unix":
-            continue
-        keys: dict[str, str] = {}
-        for pair in rest.split(","):
-            key, eq, value = pair.partition("=")
-            if eq:
-                keys[key] = _unescape(value)
-        if keys.get("path"):
-            targets.append(UnixTarget(path=keys["path"]))
-        elif keys.get("abstract"):
-            targets.append(UnixTarget(abstract=keys["abstract"]))
-    return targets
-
-
-def probe_bus(address: str | None, *, bus: str, hint: str) -> Probe:
-    """Whether `address` could be connected to, judged without connecting (side-effect free).
-
-    `bus` names the bus in the reason ("session D-Bus"); `hint` says how to get one. Rejects a
-    missing address, an address with no unix socket jeepney can use, and a `unix:path=` whose
-    socket file does not exist. An abstract socket cannot be checked without connecting, so it
-    passes. Any thread.
-    """
-    if not address:
-        return Probe.no(f"no {bus}", hint=hint)
-    targets = unix_targets(address)
-    if not targets:
-        return Probe.no(
-            f"{bus} address {address!r} has no unix:path= or unix:abstract= socket",
-            hint="presence speaks D-Bus over unix sockets only; point the address at one",
-        )
-    if all(t.path is not None and not os.path.exists(t.path) for t in targets):
-        paths = ", ".join(t.path or "" for t in targets)
-        return Probe.no(f"no {bus}: socket {paths} does not exist", hint=hint)
-    return Probe.yes()
-
-
-def _open(target: UnixTarget, timeout: float) -> DBusConnection:
-    # jeepney's auth_timeout bounds connect + SASL; its Hello() call has no timeout, but a bus
-    # that completed authentication answers Hello at once.
-    return open_dbus_connection(bus=target.address, auth_timeout=timeout)
-
-
-def connect(address: str, *, bus: str = "D-Bus", timeout: float = CONNECT_TIMEOUT) -> BusConnection:
-    """Open a blocking connection to the bus at `address`, trying each unix socket in order.
-
-    `bus` names the bus in messages ("session D-Bus", "system D-Bus"). Blocks up to `timeout`
-    seconds per socket tried. Returns a `BusConnection` the caller must `close()`. Raises
-    `BackendError` (with a hint) when no socket can be connected to and authenticated with.
-    Any thread.
+    `bus` names the bus in messages ("session D-Bus"). Blocks up to `timeout` seconds per
+    socket tried. Raises `BackendError` (with a hint) when none can be used. Any thread.
     """
     targets = unix_targets(address)
     if not targets:
@@ -245,7 +195,7 @@ def connect(address: str, *, bus: str = "D-Bus", timeout: float = CONNECT_TIMEOU
     for target in targets:
         where = target.path or f"@{target.abstract}"
         try:
-            conn = _open(target, timeout)
+            conn = opener(target, timeout)
         except FileNotFoundError:
             failures.append(f"{where}: no such socket")
         except ConnectionRefusedError:
@@ -262,9 +212,26 @@ def connect(address: str, *, bus: str = "D-Bus", timeout: float = CONNECT_TIMEOU
         except OSError as exc:
             failures.append(f"{where}: {exc.strerror or exc}")
         else:
-            log.debug("connected to %s at %s as %s", bus, where, conn.unique_name)
-            return BusConnection(conn, address=address, bus=bus)
+            log.debug("connected to %s at %s", bus, where)
+            return conn
     raise BackendError(f"cannot connect to the {bus}: {'; '.join(failures)}", hint=hint)
+
+
+def _open_blocking(target: UnixTarget, timeout: float) -> DBusConnection:
+    # jeepney's auth_timeout bounds connect + SASL; its Hello() call has no timeout, but a bus
+    # that completed authentication answers Hello at once.
+    return open_dbus_connection(bus=target.address, auth_timeout=timeout)
+
+
+def connect(address: str, *, bus: str = "D-Bus", timeout: float = CONNECT_TIMEOUT) -> BusConnection:
+    """Open a blocking connection to the bus at `address`, trying each unix socket in order.
+
+    Returns a `BusConnection` the caller must `close()`. Raises `BackendError` (with a hint)
+    as `open_first` does. Any thread.
+    """
+    conn = open_first(address, _open_blocking, bus=bus, timeout=timeout)
+    log.debug("%s connection %s", bus, conn.unique_name)
+    return BusConnection(conn, address=address, bus=bus)
 
 
 class BusConnection:
@@ -403,11 +370,12 @@ class BusConnection:
         try:
             body: tuple[Any, ...] = unwrap_msg(reply)
         except DBusErrorResponse as exc:
-            raise _call_error(what, exc) from exc
+            raise call_error(what, exc) from exc
         return body
 
 
-def _call_error(what: str, exc: DBusErrorResponse) -> DBusCallError:
+def call_error(what: str, exc: DBusErrorResponse) -> DBusCallError:
+    """The `DBusCallError` for an error reply to `what`, with a hint by error name."""
     name: str = exc.name or "(unnamed error)"
     detail = exc.data[0] if exc.data and isinstance(exc.data[0], str) else ""
     message = f"{what} failed: {name}" + (f": {detail}" if detail else "")

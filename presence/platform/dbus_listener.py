@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 
 from jeepney import (  # type: ignore[import-untyped, unused-ignore]
-    AuthenticationError,
     MatchRule,
     Message,
     MessageType,
@@ -31,7 +30,7 @@ from jeepney.io.blocking import (  # type: ignore[import-untyped, unused-ignore]
 )
 
 from presence.core.errors import BackendError
-from presence.platform.dbus import CONNECT_TIMEOUT, unix_targets
+from presence.platform.dbus import CONNECT_TIMEOUT, UnixTarget, open_first
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +52,7 @@ class BusListener:
         self._name = name
         self._closing = False
         self._thread: threading.Thread | None = None
-        failures = []
-        for target in unix_targets(address):
-            try:
-                self._conn: DBusConnection = open_dbus_connection(
-                    bus=target.address, auth_timeout=CONNECT_TIMEOUT
-                )
-                break
-            except (OSError, AuthenticationError) as exc:
-                failures.append(f"{target.path or '@' + (target.abstract or '')}: {exc}")
-        else:
-            raise BackendError(
-                f"cannot connect to the {bus} at {address}: {'; '.join(failures) or 'no socket'}",
-                hint=f"check that the {bus} is running",
-            )
+        self._conn: DBusConnection = open_first(address, _open_blocking, bus=bus)
         self.unique_name: str = self._conn.unique_name
 
     def call(self, msg: Message) -> Message:
@@ -159,3 +145,7 @@ class BusListener:
         if self._thread is not None:
             self._thread.join(timeout=2.0)
         self._conn.close()
+
+
+def _open_blocking(target: UnixTarget, timeout: float) -> DBusConnection:
+    return open_dbus_connection(bus=target.address, auth_timeout=timeout)

@@ -42,7 +42,15 @@ from jeepney.wrappers import unwrap_msg  # type: ignore[import-untyped, unused-i
 
 from presence.core.errors import BackendError
 from presence.platform.base import Probe, Session
-from presence.platform.dbus import CONNECT_TIMEOUT, SERVICE_GONE, probe_bus, unix_targets
+from presence.platform.dbus import (
+    CONNECT_TIMEOUT,
+    BusDisconnectedError,
+    DBusTimeoutError,
+    UnixTarget,
+    call_error,
+    open_first,
+    probe_bus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +73,12 @@ NO_SERVER_HINT = (
 class DBusNotifier:
     """Notifications with buttons and in-place updates, over a jeepney connection of its own.
 
-    Thread contract: `notify()` from any thread (calls are matched to replies by the router,
-    so concurrent calls are safe); the action callback runs on the listener thread;
-    `close()` once, from the thread that built it.
+    Thread contract: built on any thread (the enforcer builds it lazily, under its lock, on
+    whichever of the sampler and timer threads first notifies; nothing here belongs to the
+    building thread: jeepney's router reads on a receiver thread of its own). `notify()` from
+    any thread (calls are matched to replies by the router, so concurrent calls are safe);
+    the action callback runs on the listener thread; `close()` from any thread but the
+    listener's (the callback must not close it), idempotent.
     """
 
     name = "dbus"
@@ -85,7 +96,9 @@ class DBusNotifier:
         if not session.session_bus:
             raise BackendError("no session D-Bus", hint=NO_SESSION_BUS_HINT)
         self.app_name = app_name
-        self._conn = _connect(session.session_bus)
+        self._conn = open_first(
+            session.session_bus, _open_threaded, bus="session D-Bus", timeout=CONNECT_TIMEOUT
+        )
         self._router = DBusRouter(self._conn)
         self._callback: Callable[[int, str], None] | None = None
         self._stop = threading.Event()
@@ -171,9 +184,10 @@ class DBusNotifier:
                 log.exception("the notification action callback failed")
 
     def close(self) -> None:
-        """Stop the listener and close the connection. Idempotent."""
+        """Stop the listener and close the connection. Idempotent; any thread but the
+        listener's."""
         self._stop.set()
-        if self._listener is not None:
+        if self._listener is not None and self._listener is not threading.current_thread():
             self._listener.join(timeout=2)
         if self._actions is not None:
             self._actions.close()
@@ -188,15 +202,18 @@ class DBusNotifier:
         return self._raw(msg, f"{BUS_NAME}.{method}")
 
     def _raw(self, msg: Any, what: str) -> Any:
+        """Send `msg`, wait for its reply. Raises the errors of platform/dbus.py: a
+        `DBusTimeoutError`, a `BusDisconnectedError`, or a `DBusCallError` (whose hint names
+        the notification server when it is gone)."""
         try:
             reply = self._router.send_and_get_reply(msg, timeout=CALL_TIMEOUT)
         except TimeoutError as exc:
-            raise BackendError(
+            raise DBusTimeoutError(
                 f"{what}: no reply within {CALL_TIMEOUT:g} s",
                 hint="the notification server is busy or hung",
             ) from exc
         except (RouterClosed, OSError) as exc:
-            raise BackendError(
+            raise BusDisconnectedError(
                 f"{what}: lost the session D-Bus connection ({exc})",
                 hint="presence reconnects when the session bus is back",
             ) from exc
@@ -204,22 +221,14 @@ class DBusNotifier:
             try:
                 unwrap_msg(reply)
             except DBusErrorResponse as exc:
-                gone = exc.name in SERVICE_GONE
-                raise BackendError(
-                    f"{what} failed: {exc.name}",
-                    hint=NO_SERVER_HINT if gone else "see the notification server's log",
-                ) from exc
+                error = call_error(what, exc)
+                if error.service_gone:
+                    error.hint = NO_SERVER_HINT
+                raise error from exc
         return reply.body
 
 
-def _connect(address: str) -> DBusConnection:
-    failures = []
-    for target in unix_targets(address):
-        try:
-            return open_dbus_connection(bus=target.address, auth_timeout=CONNECT_TIMEOUT)
-        except (OSError, ValueError) as exc:
-            failures.append(f"{target.path or target.abstract}: {exc}")
-    raise BackendError(
-        f"cannot connect to the session D-Bus at {address}: {'; '.join(failures) or 'no socket'}",
-        hint=NO_SESSION_BUS_HINT,
-    )
+def _open_threaded(target: UnixTarget, timeout: float) -> DBusConnection:
+    # The threading flavour of jeepney: its router matches replies on a receiver thread, so a
+    # button's ActionInvoked signal arrives while nobody is waiting on a reply.
+    return open_dbus_connection(bus=target.address, auth_timeout=timeout)

@@ -427,7 +427,7 @@ def _capabilities(
         Capability("the focused window", _factory("window", session, backends.window, wake=pushed)),
         Capability("idle time", _factory("idle", session, backends.idle)),
         Capability("input counts", _factory("input", session, backends.input, start=True)),
-        Capability("the lock state", _factory("lock", session, backends.lock)),
+        Capability("the lock state", _factory("lock", session, backends.lock, wake=pushed)),
     )
 
 

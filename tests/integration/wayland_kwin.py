@@ -63,6 +63,7 @@ class KWinSession:
     log_path: Path
     work: Path
     processes: list[subprocess.Popen[Any]] = field(default_factory=list)
+    started_at: float = 0.0  # when the last script ran (time.time())
 
     # -- running things ----------------------------------------------------------------------
 
@@ -128,7 +129,10 @@ class KWinSession:
         )
         if "int32 -1" in loaded.stdout:
             pytest.fail(f"KWin refused the script {path}: {self.log()[-2000:]}")
+        before = time.time()
         self.dbus("org.kde.KWin", "/Scripting", "org.kde.kwin.Scripting.start")
+        # KWin runs a new script inside start(): its effects happened within this call.
+        self.started_at = (before + time.time()) / 2
         line = ""
         if wait_for is not None:
             deadline = time.monotonic() + timeout
@@ -172,7 +176,8 @@ class KWinSession:
             time.sleep(0.1)
 
     def activate(self, window: KWinWindow) -> float:
-        """Give `window` the focus; returns time.time() once KWin reports it active."""
+        """Give `window` the focus; returns the time.time() at which KWin switched (the middle
+        of the call that ran the script)."""
         marker = f"activated-{next(_SCRIPT_IDS)}"
         line = self.script(
             _PRELUDE + f"var target = {json.dumps(window.internal_id)}; var ok = false;\n"
@@ -186,7 +191,7 @@ class KWinSession:
         )
         if not line.endswith("true"):
             pytest.fail(f"window {window} is gone: {self.windows()}")
-        return time.time()
+        return self.started_at
 
     def script_loaded(self, name: str) -> bool:
         reply = self.dbus(

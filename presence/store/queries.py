@@ -16,7 +16,13 @@ from presence.store import database
 
 
 class Queries:
-    """Holds the engine; subclasses add the queries. Thread contract: that of the subclass."""
+    """Holds the engine; subclasses add the queries.
+
+    Thread contract: any thread, also several at once. Each call borrows its own connection
+    from the engine's pool (which is thread-safe) for one transaction (`_begin`) and keeps
+    nothing between calls; SQLAlchemy opens pooled SQLite connections with
+    `check_same_thread=False`, and SQLite serialises writers itself (WAL, a 5 s busy timeout).
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -4,7 +4,7 @@ limits and outcomes are measured with.
 
 Rules are returned as `StoredRule` (fields as stored, validated by `presence.rules`), so this
 layer stays free of rule logic. Every method raises StorageError when the database fails.
-Thread contract: as `Store`: one thread at a time per RuleStore.
+Thread contract: as `Store`: any thread, also several at once.
 """
 
 from __future__ import annotations

@@ -104,7 +104,9 @@ class Store(Queries):
     """The database, as the daemon, the reports and the CLI use it. One per process.
 
     Every method raises StorageError (never a driver exception) when the database fails.
-    Thread contract: methods may be called from any one thread at a time.
+    Thread contract: any thread, also several at once (see `Queries`): the daemon's sampler
+    (spans, heartbeats), its timer (the enforcer's reads and log writes) and its db-check
+    thread share one Store.
     """
 
     @classmethod

@@ -13,16 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from presence.cli import rules_render
 from presence.cli.context import AppContext
 from presence.cli.render import console, print_json
 from presence.core.clock import SystemClock
-from presence.core.duration import format_duration
 from presence.core.errors import InputError
 from presence.rulebook import manage
-from presence.rulebook.manage import Outcome, RuleView
-from presence.rules.model import Rule, RuleKind, parse_kind, parse_rule
-from presence.rules.schedule import Occurrence
-from presence.rules.values import format_days, format_time
+from presence.rules.model import RuleKind, parse_kind, parse_rule
 from presence.settings.files import zone_of
 
 if TYPE_CHECKING:
@@ -130,92 +127,6 @@ def _fields(options: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-# -- rendering --------------------------------------------------------------------------------
-
-
-def describe_when(rule: Rule, zone: tzinfo) -> str:
-    """When a rule applies, in words."""
-    if rule.at is not None and rule.until is not None:
-        fmt = "%Y-%m-%d %H:%M"
-        start, end = rule.at.astimezone(zone), rule.until.astimezone(zone)
-        return f"{start.strftime(fmt)} to {end.strftime(fmt)}"
-    if rule.kind is RuleKind.LIMIT:
-        return f"{format_duration(rule.per_day or 0)} a day"
-    if rule.kind is RuleKind.BREAK:
-        return f"after {format_duration(rule.after or 0)} of use"
-    when = f"on {rule.on.isoformat()}" if rule.on else format_days(rule.days)
-    if rule.start is not None and rule.end is not None:
-        when += f" {format_time(rule.start)}-{format_time(rule.end)}"
-    return when
-
-
-def describe_action(rule: Rule) -> str:
-    targets = ",".join([*rule.apps, *(f"[{c}]" for c in rule.categories)])
-    text = rule.action.value + (f" {targets}" if targets else "")
-    if rule.allow:
-        text += f" (allow {','.join(rule.allow)})"
-    return text + (" strict" if rule.strict else "")
-
-
-def _local(when: datetime, zone: tzinfo) -> str:
-    return when.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
-
-
-def _state(item: RuleView, zone: tzinfo) -> str:
-    state = "enabled" if item.rule.enabled else "disabled"
-    if item.stored.pending_at is not None:
-        state += f"; change at {_local(item.stored.pending_at, zone)}"
-    return state
-
-
-def _say(outcome: Outcome, zone: tzinfo, cooldown: float) -> None:
-    out = console()
-    if outcome.verb == "unchanged":
-        out.print(f"Rule {outcome.name!r} is unchanged (any pending change was dropped).")
-    elif outcome.change.immediate:
-        out.print(f"Rule {outcome.name!r} {outcome.verb}; in force now.")
-    else:
-        out.print(
-            f"Rule {outcome.name!r} will be {outcome.verb} at "
-            f"{_local(outcome.change.effective, zone)}: "
-            f"this loosens it ({', '.join(outcome.change.reasons)}), which waits "
-            f"rules.cooldown ({format_duration(cooldown)}). Until then the rule stays as it is."
-        )
-
-
-def _item_dict(item: RuleView, zone: tzinfo) -> dict[str, Any]:
-    return {
-        "name": item.rule.name,
-        "kind": item.rule.kind.value,
-        "enabled": item.rule.enabled,
-        **item.rule.fields(),
-        "pending": None
-        if item.stored.pending_at is None
-        else {
-            "at": item.stored.pending_at.isoformat(),
-            "remove": item.stored.pending_delete,
-            "fields": None if item.pending is None else item.pending.fields(),
-            "loosening": list(item.pending_reasons),
-        },
-    }
-
-
-def _occurrence_row(rule: Rule, occ: Occurrence, zone: tzinfo) -> list[str]:
-    end = occ.end
-    length = "" if end is None else format_duration((end - occ.start).total_seconds())
-    offsets = (
-        {occ.start.astimezone(zone).utcoffset(), end.astimezone(zone).utcoffset()} if end else set()
-    )
-    note = " (clock change)" if len(offsets) > 1 else ""
-    return [
-        rule.name,
-        rule.kind.value,
-        _local(occ.start, zone),
-        "" if end is None else _local(end, zone),
-        length + note,
-    ]
-
-
 # -- commands ---------------------------------------------------------------------------------
 
 
@@ -234,11 +145,11 @@ def add_command(
         options["devices"] = context.settings.device.name  # device-free: this device unless told
     fields = _fields(options)
     rule = parse_rule(name, rule_kind, fields)
-    _say(manage.add_rule(store, rule, now), zone, context.settings.rules.cooldown)
+    rules_render.say(manage.add_rule(store, rule, now), zone, context.settings.rules.cooldown)
     coming = manage.next_occurrences(store, zone, now, context.settings.device.name, count=50)
     first = next((occ for r, occ in coming if r.name == rule.name), None)
     if first is not None:
-        console().print(f"next: {_local(first.start, zone)}")
+        console().print(f"next: {rules_render.local_time(first.start, zone)}")
 
 
 @app.command("edit")
@@ -250,7 +161,7 @@ def edit_command(ctx: typer.Context, name: Name, options: dict[str, Any]) -> Non
     if not changes:
         raise InputError("nothing to change", hint="give the options to change, e.g. --end 23:00")
     cooldown = context.settings.rules.cooldown
-    _say(manage.edit_rule(store, name, changes, now, cooldown), zone, cooldown)
+    rules_render.say(manage.edit_rule(store, name, changes, now, cooldown), zone, cooldown)
 
 
 @app.command("list")
@@ -259,7 +170,7 @@ def list_command(ctx: typer.Context, as_json: AsJson = False) -> None:
     _, store, now, zone = _context(ctx)
     items = manage.list_rules(store, now)
     if as_json:
-        print_json([_item_dict(i, zone) for i in items])
+        print_json([rules_render.item_dict(i, zone) for i in items])
         return
     if not items:
         console().print("No rules yet: `presence rules add --help` shows how to add one.")
@@ -272,10 +183,10 @@ def list_command(ctx: typer.Context, as_json: AsJson = False) -> None:
         table.add_row(
             rule.name,
             rule.kind.value,
-            describe_when(rule, zone),
-            describe_action(rule),
+            rules_render.describe_when(rule, zone),
+            rules_render.describe_action(rule),
             ",".join(rule.devices) if rule.devices else "all",
-            _state(item, zone),
+            rules_render.rule_state(item, zone),
         )
     console().print(table)
 
@@ -286,16 +197,17 @@ def show_command(ctx: typer.Context, name: Name, as_json: AsJson = False) -> Non
     context, store, now, zone = _context(ctx)
     item = manage.show_rule(store, name, now)
     if as_json:
-        print_json(_item_dict(item, zone))
+        print_json(rules_render.item_dict(item, zone))
         return
     out = console()
-    out.print(f"[bold]{item.rule.name}[/bold] ({item.rule.kind.value}, {_state(item, zone)})")
+    state = rules_render.rule_state(item, zone)
+    out.print(f"[bold]{item.rule.name}[/bold] ({item.rule.kind.value}, {state})")
     for key, value in item.rule.fields().items():
         out.print(f"  {key}: {', '.join(value) if isinstance(value, list) else value}")
     if item.stored.pending_at is not None:
         what = "removal" if item.stored.pending_delete else "change"
         out.print(
-            f"pending {what} at {_local(item.stored.pending_at, zone)} "
+            f"pending {what} at {rules_render.local_time(item.stored.pending_at, zone)} "
             f"(loosens: {', '.join(item.pending_reasons) or '-'})"
         )
         if item.pending is not None:
@@ -305,9 +217,8 @@ def show_command(ctx: typer.Context, name: Name, as_json: AsJson = False) -> Non
     coming = manage.next_occurrences(store, zone, now, context.settings.device.name, count=200)
     mine = [occ for r, occ in coming if r.name == name][:5]
     for occ in mine:
-        out.print(
-            f"next: {_local(occ.start, zone)}" + (f" to {_local(occ.end, zone)}" if occ.end else "")
-        )
+        end = f" to {rules_render.local_time(occ.end, zone)}" if occ.end else ""
+        out.print(f"next: {rules_render.local_time(occ.start, zone)}{end}")
 
 
 @app.command("remove")
@@ -315,7 +226,7 @@ def remove_command(ctx: typer.Context, name: Name) -> None:
     """Remove a rule (after rules.cooldown: removing loosens)."""
     context, store, now, zone = _context(ctx)
     cooldown = context.settings.rules.cooldown
-    _say(manage.remove_rule(store, name, now, cooldown), zone, cooldown)
+    rules_render.say(manage.remove_rule(store, name, now, cooldown), zone, cooldown)
 
 
 @app.command("enable")
@@ -323,7 +234,7 @@ def enable_command(ctx: typer.Context, name: Name) -> None:
     """Enable a rule (at once)."""
     context, store, now, zone = _context(ctx)
     cooldown = context.settings.rules.cooldown
-    _say(manage.set_enabled(store, name, True, now, cooldown), zone, cooldown)
+    rules_render.say(manage.set_enabled(store, name, True, now, cooldown), zone, cooldown)
 
 
 @app.command("disable")
@@ -331,7 +242,7 @@ def disable_command(ctx: typer.Context, name: Name) -> None:
     """Disable a rule (after rules.cooldown: disabling loosens)."""
     context, store, now, zone = _context(ctx)
     cooldown = context.settings.rules.cooldown
-    _say(manage.set_enabled(store, name, False, now, cooldown), zone, cooldown)
+    rules_render.say(manage.set_enabled(store, name, False, now, cooldown), zone, cooldown)
 
 
 @app.command("export")
@@ -370,7 +281,7 @@ def import_command(
     rules = manage.parse_rules_file(text, str(file))
     cooldown = context.settings.rules.cooldown
     for outcome in manage.import_rules(store, rules, now, cooldown, replace_all=replace):
-        _say(outcome, zone, cooldown)
+        rules_render.say(outcome, zone, cooldown)
 
 
 @app.command("next")
@@ -405,5 +316,5 @@ def next_command(
     for column in ("rule", "kind", "starts", "ends", "length"):
         table.add_column(column)
     for rule, occ in found:
-        table.add_row(*_occurrence_row(rule, occ, zone))
+        table.add_row(*rules_render.occurrence_row(rule, occ, zone))
     console().print(table)

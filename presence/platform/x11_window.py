@@ -6,6 +6,7 @@ import logging
 import re
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from presence.core.errors import BackendError
 from presence.core.model import WindowInfo
 from presence.platform.base import Probe, Session
 from presence.platform.x11_display import CONNECTION_LOST, connect, probe_display
+from presence.platform.x11_focus_events import X11FocusWatcher
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,8 @@ class X11WindowSource:
     focus walked to the ICCCM client window (the one carrying WM_STATE). One connection,
     opened in the constructor; `focused()` costs about five round trips and belongs to the
     sampler thread (python-xlib connections must not be shared across threads without care).
+    `watch(wake)` pushes focus and title changes from a thread with a second connection
+    (x11_focus_events); `close()` stops it.
     """
 
     name = "x11"
@@ -60,8 +64,10 @@ class X11WindowSource:
 
         Raises BackendError when there is no display or it cannot be reached.
         """
+        self._session = session
         self._display = connect(session)
         self._closed = False
+        self._watcher: X11FocusWatcher | None = None
         try:
             self._root = self._display.screen().root
             atom = self._display.intern_atom
@@ -107,8 +113,42 @@ class X11WindowSource:
                 hint="the X server stopped; restart presence inside the new session",
             ) from exc
 
+    def watch(self, wake: Callable[[], None]) -> None:
+        """Call `wake()` from a listener thread after each focus or title change.
+
+        The listener has its own connection (a second X11WindowSource, used by that thread
+        only). Idempotent. Raises BackendError when the display cannot be reached.
+        """
+        if self._watcher is not None or self._closed:
+            return
+        reader = X11WindowSource(self._session)
+        watcher = X11FocusWatcher(reader, wake)
+        try:
+            watcher.start()
+        except (*CONNECTION_LOST, Xlib.error.XError) as exc:
+            watcher.stop()
+            raise BackendError(
+                f"cannot watch focus changes on {self._session.x11_display}: {exc}",
+                hint="check that the X server is running and accepts connections",
+            ) from exc
+        self._watcher = watcher
+
+    @property
+    def display(self) -> Any:
+        """This source's own connection (for the thread that owns the source)."""
+        return self._display
+
+    def focused_client(self) -> Any | None:
+        """The focused client window object, or None; raises Xlib errors as they come.
+
+        The owning thread only: `focused()` for the sampler, the focus watcher for its reader.
+        """
+        return self._focused_client()
+
     def close(self) -> None:
-        """Close the connection. Idempotent; never raises."""
+        """Stop the focus watcher and close the connection. Idempotent; never raises."""
+        if self._watcher is not None:
+            self._watcher.stop()
         if self._closed:
             return
         self._closed = True

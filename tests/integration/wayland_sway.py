@@ -202,8 +202,12 @@ class SwayServer:
             )
 
     def type(self, text: str) -> None:
-        """Type `text` with wtype (virtual-keyboard protocol): real input, resets idle."""
-        done = self.user.run(["wtype", text], self.env, timeout=WAIT, cwd="/")
+        """Type `text` with wtype (virtual-keyboard protocol): real input, resets idle.
+
+        wtype uploads its own keymap first; foot drops a key that arrives right behind it
+        (seen with foot 1.13), so wtype waits 50 ms (`-s 50`) before the first key.
+        """
+        done = self.user.run(["wtype", "-s", "50", text], self.env, timeout=WAIT, cwd="/")
         if done.returncode != 0:
             pytest.fail(f"wtype failed: {done.stderr}")
 

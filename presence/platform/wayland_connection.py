@@ -203,8 +203,10 @@ class WaylandConnection:
                     if self.after_dispatch is not None:
                         self.after_dispatch()
         except (RuntimeError, OSError) as exc:
-            self.error = str(exc) or type(exc).__name__
-            log.warning("Wayland connection lost (%s): %s", self._thread_name, self.error)
+            # Said at DEBUG only: the owner raises BackendError at its next read, which the
+            # capability reports once.
+            self.error = f"the compositor closed the connection ({exc})"
+            log.debug("Wayland connection lost (%s): %s", self._thread_name, self.error)
             if self.after_dispatch is not None:
                 with contextlib.suppress(Exception):
                     self.after_dispatch()  # let the owner notice at once

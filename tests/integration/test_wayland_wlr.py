@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
+from presence.core.errors import BackendError
 from presence.core.model import SpanState
 from presence.platform.base import Session
 from presence.platform.selection import choose
@@ -169,3 +170,28 @@ def test_daemon_on_sway_with_wlr_and_kde_idle(sway_session: SwayServer) -> None:
     assert abs(active["beta"] - truth["beta"]) <= TOLERANCE, (active, truth, spans)
     assert "Alpha window" in {s.title for s in spans if s.app == "alpha"}
     assert "Traceback" not in daemon.log()
+
+
+def test_a_compositor_gone_is_a_backend_error(sway_session: SwayServer) -> None:
+    sway_session.foot("alpha", "Alpha window")
+    session = _session(sway_session.env)
+    idle = KdeIdle(session)
+    window = WlrForeignToplevelWindowSource(session)
+    try:
+        assert window.focused() is not None
+        sway_session.stop()
+
+        def failing(read: Callable[[], object]) -> bool:
+            try:
+                read()
+            except BackendError:
+                return True
+            return False
+
+        wait_until(lambda: failing(idle.idle_seconds), "idle to fail", timeout=5)
+        wait_until(lambda: failing(window.focused), "the window source to fail", timeout=5)
+    finally:
+        started = time.monotonic()
+        idle.close()
+        window.close()
+        assert time.monotonic() - started < 1.0  # nothing hangs on a dead connection

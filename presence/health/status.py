@@ -63,7 +63,9 @@ def daemon_status(
     `fault_file`, when it runs) what failed in it."""
     device = store.find_device(device_name)
     if device is None:
-        return Status(device_name, lock_holder is not None, None, lock_holder, None, None)
+        running = lock_holder is not None
+        faults = published.read(fault_file) if running and fault_file is not None else []
+        return Status(device_name, running, None, lock_holder, None, None, faults)
     run = store.latest_run(device.id)
     fresh = run is not None and run.ended is None and now - run.last_seen <= STALE_AFTER
     alive = run is not None and pid_exists(run.pid)

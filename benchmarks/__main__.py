@@ -12,7 +12,15 @@ import platform
 import time
 from pathlib import Path
 
-BENCHMARKS = ["storage", "daemon", "reports", "rules", "activitywatch", "timeline"]
+BENCHMARKS = [
+    "storage",
+    "daemon",
+    "reports",
+    "rules",
+    "activitywatch",
+    "timeline",
+    "wayland_kwin",
+]
 
 
 def main() -> None:

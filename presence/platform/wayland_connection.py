@@ -74,6 +74,13 @@ def probe_globals(session: Session, needed: Iterable[str], purpose: str) -> Prob
     path = socket_path(session)
     if path is None:
         return Probe.no("not a Wayland session (WAYLAND_DISPLAY is not set)", _NO_SESSION_HINT)
+    if not session.is_wayland:
+        # A Wayland compositor nested in an X11 session sees only its own windows and input.
+        return Probe.no(
+            "an X11 session (XDG_SESSION_TYPE=x11): WAYLAND_DISPLAY names a nested compositor",
+            "the X11 backends fit this session; force this one by name to use the nested one",
+            forceable=True,
+        )
     try:
         offered = read_globals(session)
     except BackendError as exc:

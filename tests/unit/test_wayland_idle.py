@@ -71,6 +71,13 @@ def test_probe_without_a_compositor(backend: type[KdeIdle], tmp_path: Path) -> N
     assert probe.hint
 
 
+def test_probe_in_an_x11_session_with_a_nested_compositor(tmp_path: Path) -> None:
+    session = Session(":0", "wayland-1", "x11", None, str(tmp_path))
+    probe = KdeIdle.probe(session)
+    assert not probe.ok
+    assert probe.forceable  # forcing it by name still reaches the nested compositor
+
+
 def test_socket_path() -> None:
     assert socket_path(Session(None, "wayland-1", None, None, "/run/user/7")) == Path(
         "/run/user/7/wayland-1"

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from presence.core.clock import FakeClock
-from presence.core.errors import BackendError
+from presence.core.errors import BackendError, ConfigError
 from presence.core.model import Observation, Span, SpanState, WindowInfo
 from presence.enforce import Enforcer
 from presence.platform.base import AppWindow
@@ -127,6 +127,7 @@ class Rig:
         self.rules = RuleStore(self.store)
         self.clock = FakeClock(local(start))
         self.notifier = FakeNotifier(self.clock)
+        self.notifier_error: Exception | None = None  # raised by the notifier's factory
         self.locker = FakeLocker()
         self.apps = FakeApps()
         self.paused_file = tmp_path / "paused.json"
@@ -146,7 +147,7 @@ class Rig:
             idle_after=120,
             snooze_seconds=300,
             close_timeout=10,
-            notifier=Capability("n", lambda: self.notifier),
+            notifier=Capability("n", self.build_notifier),
             fallback=LogNotifier(),
             locker=Capability("l", lambda: self.locker),
             apps=Capability("a", lambda: self.apps),
@@ -155,6 +156,12 @@ class Rig:
         )
         enforcer.start()
         return enforcer
+
+    def build_notifier(self) -> FakeNotifier:
+        """The notifier capability's factory (called on the first notification)."""
+        if self.notifier_error is not None:
+            raise self.notifier_error
+        return self.notifier
 
     def add(self, kind: str, name: str, **fields: Any) -> None:
         manage.add_rule(self.rules, parse_rule(name, RuleKind(kind), fields), self.clock.now())
@@ -434,3 +441,14 @@ def test_a_persistently_failing_notifier_is_counted_and_backed_off(
     assert rig.notifier.shown
     (snap,) = [f for f in rig.enforcer.faults() if f.name == "n"]
     assert not snap.failing and snap.failures == failed
+
+
+def test_a_fatal_error_met_on_the_timer_thread_stops_the_next_tick(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, "2026-01-15 21:49:59")
+    rig.add("tech-free", "night", **NIGHT)
+
+    rig.notifier_error = ConfigError("PRESENCE_BACKEND_NOTIFY asks for backend 'nonsense'")
+    rig.clock.advance(2)  # the 10-minute warning is due
+    rig.enforcer.on_timer()  # the timer thread: never raises
+    with pytest.raises(ConfigError, match="nonsense"):
+        rig.tick()

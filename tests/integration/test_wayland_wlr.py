@@ -24,6 +24,9 @@ from tests.integration.xserver import wait_until
 pytestmark = pytest.mark.integration
 
 TOLERANCE = 0.25  # seconds: the accuracy target
+CONFIG = '[reports]\ntimezone = "UTC"\n'
+# The daemon gets no system bus of the machine's: its logind is not this test session's.
+NO_SYSTEM_BUS = "unix:path=/nonexistent/presence-test-system-bus"
 
 
 def _session(env: dict[str, str]) -> Session:
@@ -138,11 +141,18 @@ def test_daemon_on_sway_with_wlr_and_kde_idle(sway_session: SwayServer) -> None:
     sway_session.foot("alpha", "Alpha window")
     sway_session.foot("beta", "Beta window")
     sway_session.foot("park", "Parked here")
-    env = dict(sway_session.env, PRESENCE_BACKEND_WINDOW="wlr", PRESENCE_BACKEND_IDLE="kde-idle")
+    env = dict(
+        sway_session.env,
+        PRESENCE_BACKEND_WINDOW="wlr",
+        PRESENCE_BACKEND_IDLE="kde-idle",
+        DBUS_SYSTEM_BUS_ADDRESS=NO_SYSTEM_BUS,
+    )
     assert sway_session.runtime_dir is not None
     root = sway_session.runtime_dir / "daemon"  # the test user's own (0700) directory
     root.mkdir()
-    daemon = UserDaemonProcess(sway_session.user, root, env, "[sampling]\nidle_after = 30\n")
+    daemon = UserDaemonProcess(
+        sway_session.user, root, env, CONFIG + "[sampling]\nidle_after = 30\n"
+    )
     daemon.start()
     truth: dict[str, float] = defaultdict(float)
     try:
@@ -195,3 +205,35 @@ def test_a_compositor_gone_is_a_backend_error(sway_session: SwayServer) -> None:
         idle.close()
         window.close()
         assert time.monotonic() - started < 1.0  # nothing hangs on a dead connection
+
+
+def test_a_close_apps_rule_closes_through_wlr(sway_session: SwayServer) -> None:
+    victim = sway_session.foot("victim", "to be closed")
+    other = sway_session.foot("other", "left alone")
+    assert sway_session.runtime_dir is not None
+    root = sway_session.runtime_dir / "daemon"
+    root.mkdir()
+    env = dict(sway_session.env, PRESENCE_BACKEND_APPS="wlr", DBUS_SYSTEM_BUS_ADDRESS=NO_SYSTEM_BUS)
+    daemon = UserDaemonProcess(sway_session.user, root, env, CONFIG)
+    start = time.strftime("%H:%M:%S", time.gmtime(time.time() - 60))
+    end = time.strftime("%H:%M:%S", time.gmtime(time.time() + 1800))
+    if end < start:
+        pytest.skip("the rule's window would cross midnight UTC; run again in a minute")
+    done = daemon.cli(
+        "rules", "add", "tech-free", "closing", "--on", time.strftime("%Y-%m-%d", time.gmtime()),
+        "--start", start, "--end", end, "--apps", "victim", "--action", "close-apps",
+        "--grace", "0s",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    daemon.start()
+    try:
+        daemon.wait_for_log("using wlr")
+        wait_until(lambda: victim.poll() is not None, "the victim to be closed", timeout=20)
+        assert other.poll() is None
+        assert sway_session.window("victim") is None
+        assert daemon.stop() == 0
+    finally:
+        daemon.kill()
+    log = daemon.log()
+    assert "gives no process ids" in log  # said once, honestly
+    assert "Traceback" not in log

@@ -237,3 +237,27 @@ def test_a_close_apps_rule_closes_through_wlr(sway_session: SwayServer) -> None:
     log = daemon.log()
     assert "gives no process ids" in log  # said once, honestly
     assert "Traceback" not in log
+
+
+def test_wlr_title_change_is_pushed(sway_session: SwayServer) -> None:
+    # foot takes a new title from OSC 2, as a shell prompt sets it.
+    script = "sleep 3; printf '\\033]2;%s\\007' 'Second title'; sleep 600"
+    sway_session.spawn(["foot", "--app-id", "titled", "--title", "First title", "sh", "-c", script])
+    wait_until(lambda: sway_session.window("titled"), "the foot window")
+    source = WlrForeignToplevelWindowSource(_session(sway_session.env))
+    seen: list[str | None] = []
+    changed = threading.Event()
+
+    def wake() -> None:
+        focused = source.focused()
+        seen.append(None if focused is None else focused.title)
+        if seen[-1] == "Second title":
+            changed.set()
+
+    try:
+        source.watch(wake)
+        assert changed.wait(10), seen
+        focused = source.focused()
+        assert focused is not None and (focused.app, focused.title) == ("titled", "Second title")
+    finally:
+        source.close()

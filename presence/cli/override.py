@@ -10,15 +10,24 @@ import typer
 from presence.cli.context import AppContext
 from presence.cli.render import console
 from presence.core.clock import SystemClock
-from presence.core.duration import format_duration
+from presence.core.duration import format_duration, format_until
 from presence.rulebook import overrides
 from presence.rules.model import parse_action
-from presence.rules.values import parse_names, parse_seconds, parse_time
+from presence.rules.values import (
+    LONGEST_BLOCK,
+    parse_names,
+    parse_reason,
+    parse_seconds,
+    parse_time,
+)
 from presence.settings.files import zone_of
 
 if TYPE_CHECKING:
     from presence.store import RuleStore
 
+
+SNOOZE_LONGEST = 3600.0
+"""The longest snooze: the bound of `rules.snooze` in the settings (an hour)."""
 
 app = typer.Typer()
 """Top-level commands: added to the root app without a group name (cli/app.py)."""
@@ -37,7 +46,7 @@ def snooze(
     ctx: typer.Context,
     duration: Annotated[
         str | None,
-        typer.Argument(help="How long, e.g. 5m (default: rules.snooze, 5 min)."),
+        typer.Argument(help="How long, e.g. 5m, at most 1h (default: rules.snooze, 5 min)."),
     ] = None,
     rule: Annotated[
         str | None, typer.Option("--rule", help="Only this rule (default: all in force).")
@@ -48,19 +57,20 @@ def snooze(
     ] = None,
 ) -> None:
     """Lift the action of the rules in force for a while (once per occurrence for free)."""
-    context, store, device_id = _setup(ctx)
+    context: AppContext = ctx.obj
     seconds = (
         context.settings.rules.snooze
         if duration is None
-        else parse_seconds(duration, "DURATION", minimum=1, example="5m")
+        else parse_seconds(duration, "DURATION", minimum=1, maximum=SNOOZE_LONGEST, example="5m")
     )
-    now = SystemClock().now()
-    done = overrides.snooze(
-        store, device_id, now, seconds, rule_name=rule, reason=(reason or "").strip() or None
-    )
+    given = None if reason is None or not reason.strip() else parse_reason(reason)
     zone = zone_of(context.settings)
+    _, store, device_id = _setup(ctx)
+    now = SystemClock().now()
+    done = overrides.snooze(store, device_id, now, seconds, rule_name=rule, reason=given)
+    today = now.astimezone(zone).date()
     for item in done:
-        until = item.until.astimezone(zone).strftime("%H:%M:%S")
+        until = format_until(item.until.astimezone(zone), today, seconds=True)
         console().print(
             f"Snoozed {item.rule.name!r} for {format_duration(seconds)}, until {until}."
         )
@@ -73,9 +83,11 @@ def override(
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why (required).")],
 ) -> None:
     """Skip the rule's current occurrence (or else its next one), on every device."""
-    context, store, device_id = _setup(ctx)
+    context: AppContext = ctx.obj
     zone = zone_of(context.settings)
     day_start = parse_time(context.settings.reports.day_start, "reports.day_start")
+    reason = parse_reason(reason)
+    _, store, device_id = _setup(ctx)
     occ = overrides.override(store, device_id, zone, SystemClock().now(), rule, reason, day_start)
     start = occ.start.astimezone(zone).strftime("%a %Y-%m-%d %H:%M")
     end = "" if occ.end is None else " to " + occ.end.astimezone(zone).strftime("%a %H:%M")
@@ -85,7 +97,7 @@ def override(
 @app.command("focus")
 def focus(
     ctx: typer.Context,
-    duration: Annotated[str, typer.Argument(help="How long, e.g. 25m or 1h30m.")],
+    duration: Annotated[str, typer.Argument(help="How long, e.g. 25m or 1h30m (1m to 7d).")],
     apps: Annotated[
         str | None,
         typer.Option("--apps", help="Apps to keep away (default: rules.focus_apps)."),
@@ -103,11 +115,14 @@ def focus(
     strict: Annotated[bool, typer.Option("--strict", help="No snoozes, no overrides.")] = False,
 ) -> None:
     """Start a focus block now: the apps named are off limits until it ends."""
-    context, store, _ = _setup(ctx)
-    seconds = parse_seconds(duration, "DURATION", minimum=60, example="25m")
+    context: AppContext = ctx.obj
+    zone = zone_of(context.settings)
+    seconds = parse_seconds(duration, "DURATION", minimum=60, maximum=LONGEST_BLOCK, example="25m")
     chosen = parse_names(apps, "--apps") if apps else ()
     if not (chosen or categories or allow):
         chosen = tuple(context.settings.rules.focus_apps)
+    kind = parse_action(action)
+    _, store, _ = _setup(ctx)
     rule = overrides.focus_block(
         store,
         SystemClock().now(),
@@ -115,12 +130,12 @@ def focus(
         apps=chosen,
         categories=parse_names(categories or "", "--categories"),
         allow=parse_names(allow or "", "--allow"),
-        action=parse_action(action),
+        action=kind,
         name=name,
         strict=strict,
     )
-    zone = zone_of(context.settings)
-    until = rule.until.astimezone(zone).strftime("%H:%M") if rule.until else "?"
+    today = SystemClock().now().astimezone(zone).date()
+    until = format_until(rule.until.astimezone(zone), today) if rule.until else "?"
     targets = ", ".join([*rule.apps, *rule.categories]) or "all but " + ", ".join(rule.allow)
     console().print(
         f"Focus until {until} ({rule.name}): {targets} off limits ({rule.action.value})."

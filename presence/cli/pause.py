@@ -10,8 +10,8 @@ import typer
 from presence.cli.context import AppContext
 from presence.cli.render import console
 from presence.core.clock import SystemClock
-from presence.core.duration import format_duration, parse_duration
-from presence.core.errors import InputError
+from presence.core.duration import format_duration, format_until
+from presence.rules.values import LONGEST_BLOCK, parse_reason, parse_seconds
 from presence.settings.files import zone_of
 from presence.tracking import pauses
 
@@ -24,31 +24,28 @@ def pause(
     ctx: typer.Context,
     duration: Annotated[
         str | None,
-        typer.Argument(help="How long, e.g. 30m or 1h; default: until `presence resume`."),
+        typer.Argument(help="How long, e.g. 30m or 1h, at most 7d (default: until resumed)."),
     ] = None,
     reason: Annotated[
-        str, typer.Option("--reason", "-r", help="Why (kept with the gap).")
+        str, typer.Option("--reason", "-r", help="Why (kept with the gap; up to 255 characters).")
     ] = "paused by user",
 ) -> None:
     """Stop recording for a while; the daemon notices within one tick."""
     context: AppContext = ctx.obj
     seconds = None
     if duration is not None:
-        try:
-            seconds = parse_duration(duration)
-        except ValueError as exc:
-            raise InputError(f"DURATION: {exc}", hint="e.g. `presence pause 30m`") from None
-        if seconds <= 0:
-            raise InputError("DURATION must be longer than 0", hint="e.g. 30m")
-    if not reason.strip():
-        raise InputError("--reason is empty", hint="say why, or leave the option out")
+        seconds = parse_seconds(
+            duration, "DURATION", minimum=1, maximum=LONGEST_BLOCK, example="30m"
+        )
+    reason = parse_reason(reason)
+    zone = zone_of(context.settings)
     now = SystemClock().now()
     until = None if seconds is None else now + timedelta(seconds=seconds)
     pauses.pause(context.store(), context.settings.device.name, now, until, reason)
     if until is None:
         console().print("Paused until `presence resume`.")
     else:
-        local = until.astimezone(zone_of(context.settings)).strftime("%H:%M:%S")
+        local = format_until(until.astimezone(zone), now.astimezone(zone).date(), seconds=True)
         console().print(f"Paused for {format_duration(seconds or 0)}, until {local}.")
 
 

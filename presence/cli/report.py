@@ -28,10 +28,15 @@ from presence.reports import (
     week_period,
 )
 from presence.reports.html import write_html
+from presence.reports.periods import FIRST_DAY, LAST_DAY
 from presence.settings.files import zone_of
 
 app = typer.Typer()
 """Top-level commands: added to the root app without a group name (cli/app.py)."""
+
+
+LONGEST_RANGE = 3660
+"""The most days one --from/--to report covers (ten years, like `trends --weeks 520`)."""
 
 
 class Format(StrEnum):
@@ -44,11 +49,17 @@ def parse_date(text: str | None, option: str) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InputError(
             f"{option} {text!r} is not a date", hint="use YYYY-MM-DD, e.g. 2026-11-22"
         ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InputError(
+            f"{option} {day.isoformat()} is outside the dates reports cover",
+            hint=f"give a date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}",
+        )
+    return day
 
 
 FormatOption = Annotated[
@@ -131,6 +142,11 @@ def _choose(
         if last < first:
             raise InputError(
                 f"--to {last} is before --from {first}", hint="give the earlier date to --from"
+            )
+        if (last - first).days >= LONGEST_RANGE:
+            raise InputError(
+                f"--from {first} to --to {last} is longer than {LONGEST_RANGE} days",
+                hint="report at most ten years at a time",
             )
         return range_period(first, last, zone, settings)
     if kinds["day"]:

@@ -144,8 +144,10 @@ def add_command(
     if rule_kind is RuleKind.DEVICE_FREE and options["devices"] is None:
         options["devices"] = context.settings.device.name  # device-free: this device unless told
     fields = _fields(options)
-    rule = parse_rule(name, rule_kind, fields)
-    rules_render.say(manage.add_rule(store, rule, now), zone, context.settings.rules.cooldown)
+    rule = parse_rule(name, rule_kind, fields, device=context.settings.device.name)
+    today = now.astimezone(zone).date()
+    outcome = manage.add_rule(store, rule, now, today=today)
+    rules_render.say(outcome, zone, context.settings.rules.cooldown)
     coming = manage.next_occurrences(store, zone, now, context.settings.device.name, count=50)
     first = next((occ for r, occ in coming if r.name == rule.name), None)
     if first is not None:
@@ -161,7 +163,9 @@ def edit_command(ctx: typer.Context, name: Name, options: dict[str, Any]) -> Non
     if not changes:
         raise InputError("nothing to change", hint="give the options to change, e.g. --end 23:00")
     cooldown = context.settings.rules.cooldown
-    rules_render.say(manage.edit_rule(store, name, changes, now, cooldown), zone, cooldown)
+    today = now.astimezone(zone).date()
+    outcome = manage.edit_rule(store, name, changes, now, cooldown, today=today)
+    rules_render.say(outcome, zone, cooldown)
 
 
 @app.command("list")
@@ -278,9 +282,13 @@ def import_command(
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {file}: {exc}", hint="give a readable UTF-8 file") from None
-    rules = manage.parse_rules_file(text, str(file))
+    rules = manage.parse_rules_file(text, str(file), context.settings.device.name)
     cooldown = context.settings.rules.cooldown
-    for outcome in manage.import_rules(store, rules, now, cooldown, replace_all=replace):
+    today = now.astimezone(zone).date()
+    outcomes = manage.import_rules(
+        store, rules, now, cooldown, replace_all=replace, today=today, source=str(file)
+    )
+    for outcome in outcomes:
         rules_render.say(outcome, zone, cooldown)
 
 

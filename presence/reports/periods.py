@@ -29,6 +29,11 @@ MONTHS = (
     "December",
 )
 
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+"""The report dates presence accepts. Wide enough for any record, and narrow enough that a
+period, the one before it and ten years of trends stay inside datetime's years 1 to 9999."""
+
 
 @dataclass(frozen=True, slots=True)
 class Period:

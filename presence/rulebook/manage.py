@@ -9,14 +9,22 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 import tomli_w
 
 from presence.core.errors import InputError
 from presence.rules.cooldown import Change, loosening, plan_change
-from presence.rules.model import Rule, RuleKind, file_label, parse_kind, parse_name, parse_rule
+from presence.rules.model import (
+    Rule,
+    RuleKind,
+    check_new,
+    file_label,
+    parse_kind,
+    parse_name,
+    parse_rule,
+)
 from presence.rules.schedule import Occurrence, upcoming
 from presence.store import RuleStore, StoredRule
 
@@ -79,9 +87,10 @@ def show_rule(store: RuleStore, name: str, now: datetime) -> RuleView:
     return view(_existing(store, name))
 
 
-def add_rule(store: RuleStore, rule: Rule, now: datetime) -> Outcome:
+def add_rule(store: RuleStore, rule: Rule, now: datetime, *, today: date | None = None) -> Outcome:
     """Add a new rule (always immediate: a new rule only tightens). Raises InputError when
-    the name is taken."""
+    the name is taken or the rule fails `check_new` (a one-off date before `today`, ...)."""
+    check_new(rule, today)
     store.apply_due(now)
     if store.rule(rule.name) is not None:
         raise InputError(
@@ -122,10 +131,17 @@ def _apply(
 
 
 def edit_rule(
-    store: RuleStore, name: str, changes: Mapping[str, Any], now: datetime, cooldown: float
+    store: RuleStore,
+    name: str,
+    changes: Mapping[str, Any],
+    now: datetime,
+    cooldown: float,
+    *,
+    today: date | None = None,
 ) -> Outcome:
     """Change some fields of a rule (a loosening waits `cooldown` seconds). `changes` maps
-    field names to CLI values; `days` replaces `on` and the other way round."""
+    field names to CLI values; `days` replaces `on` and the other way round. The new rule
+    must pass `check_new` (its date against `today` only when `on` changes)."""
     store.apply_due(now)
     stored = _existing(store, name)
     old = to_rule(stored)
@@ -139,6 +155,7 @@ def edit_rule(
         elif key == "on":
             fields.pop("days", None)
     new = replace(parse_rule(name, old.kind, fields), enabled=old.enabled)
+    check_new(new, today if changes.get("on") is not None else None)
     return _apply(store, old, new, now, cooldown, "changed")
 
 
@@ -169,9 +186,10 @@ def export_rules(store: RuleStore, now: datetime) -> str:
     return header + tomli_w.dumps({"rules": tables})
 
 
-def parse_rules_file(text: str, source: str) -> list[Rule]:
-    """Validate a TOML document of `[[rules]]` tables. Raises InputError naming the file,
-    the rule and the key."""
+def parse_rules_file(text: str, source: str, device: str = "laptop") -> list[Rule]:
+    """Validate a TOML document of `[[rules]]` tables (`device` is read as `devices`).
+    Raises InputError naming the file, the rule and the key; hints name `device` (this
+    device) as the example."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -193,9 +211,13 @@ def parse_rules_file(text: str, source: str) -> list[Rule]:
         name = parse_name(str(table["name"]), f"{source}: rule #{index}: name")
         kind = parse_kind(str(table["kind"]), f"{source}: rule {name!r}: kind")
         fields = {k: v for k, v in table.items() if k not in ("name", "kind")}
+        if "device" in fields and "devices" not in fields:
+            # the CLI's option is --device: take the singular key for what it obviously means
+            one = fields.pop("device")
+            fields["devices"] = one if isinstance(one, list) else [one]
         if name in {r.name for r in rules}:
             raise InputError(f"{source}: rule {name!r} appears twice", hint="names are unique")
-        rules.append(parse_rule(name, kind, fields, file_label(source, name)))
+        rules.append(parse_rule(name, kind, fields, file_label(source, name), device=device))
     return rules
 
 
@@ -206,11 +228,19 @@ def import_rules(
     cooldown: float,
     *,
     replace_all: bool = False,
+    today: date | None = None,
+    source: str = "the file",
 ) -> list[Outcome]:
     """Add the new rules and change the existing ones (loosening waits); with
-    `replace_all`, remove the rules the file does not list."""
+    `replace_all`, remove the rules the file does not list. Every rule must pass
+    `check_new` (a one-off date against `today` when the rule is new or its date changes)
+    before anything is written."""
     store.apply_due(now)
     current = {s.name: s for s in store.rules()}
+    for rule in rules:
+        stored = current.get(rule.name)
+        moved = stored is None or to_rule(stored).on != rule.on
+        check_new(rule, today if moved else None, file_label(source, rule.name))
     outcomes = []
     for rule in rules:
         stored = current.get(rule.name)

@@ -31,6 +31,7 @@ from presence.rules.values import (
     parse_warn,
 )
 
+DAY = 86400.0
 DEFAULT_WARN = (600.0, 60.0)
 DEFAULT_GRACE = 60.0
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -204,21 +205,28 @@ def parse_action(text: str, label: str = "--action") -> Action:
 
 
 def parse_rule(
-    name: str, kind: RuleKind | str, fields: Mapping[str, Any], label: Label = cli_label
+    name: str,
+    kind: RuleKind | str,
+    fields: Mapping[str, Any],
+    label: Label = cli_label,
+    *,
+    device: str = "laptop",
 ) -> Rule:
     """Validate `fields` (see the module docstring) into a Rule of `kind`.
 
     Raises InputError naming the field (through `label`) and how to fix it: an unknown field,
     a field the kind does not take, a malformed value, or a missing or contradictory one.
+    Hints name fields as `label` does (options, or a file's keys) and `device` as the example.
     """
     name = parse_name(name)
     kind = parse_kind(kind) if isinstance(kind, str) else kind
     allowed = ALLOWED_FIELDS[kind]
+    named = cli_label if label is cli_label else str
     for key in fields:
         if key not in allowed:
             raise InputError(
                 f"{label(key)} does not apply to a {kind.value} rule",
-                hint="it takes: " + ", ".join(cli_label(k) for k in sorted(allowed - {"enabled"})),
+                hint="it takes: " + ", ".join(named(k) for k in sorted(allowed - {"enabled"})),
             )
     get = {k: v for k, v in fields.items() if v is not None}
     values: dict[str, Any] = {}
@@ -253,11 +261,11 @@ def parse_rule(
         if key in get:
             values[key] = parse_bool(get[key], label(key))
     rule = Rule(name=name, kind=kind, **values)
-    _check_whole(rule, label)
+    _check_whole(rule, label, device)
     return rule
 
 
-def _check_whole(rule: Rule, label: Label) -> None:
+def _check_whole(rule: Rule, label: Label, device: str) -> None:
     kind = rule.kind.value
     if rule.kind in SCHEDULED:
         adhoc = rule.at is not None or rule.until is not None
@@ -295,7 +303,10 @@ def _check_whole(rule: Rule, label: Label) -> None:
                 )
     if rule.kind is RuleKind.DEVICE_FREE and not rule.devices:
         raise InputError(
-            f"a device-free rule needs {label('devices')}", hint="name the device: --device laptop"
+            f"{label('devices')} is missing: a device-free rule names the devices it frees",
+            hint=f"name the device: --device {device}"
+            if label is cli_label
+            else f'name the device: devices = ["{device}"]',
         )
     if rule.kind is RuleKind.FOCUS and not (rule.apps or rule.categories or rule.allow):
         raise InputError(
@@ -317,4 +328,50 @@ def _check_whole(rule: Rule, label: Label) -> None:
         raise InputError(
             f"{label('allow')} and {label('apps')} both name {', '.join(sorted(overlap))}",
             hint="an app is either targeted or spared",
+        )
+
+
+def window_seconds(rule: Rule) -> float | None:
+    """How long one occurrence of `rule` lasts by its definition (wall-clock, a window that
+    crosses midnight included); for a limit its daily allowance, for a break the use before
+    it. None when the rule lacks the fields."""
+    if rule.at is not None and rule.until is not None:
+        return (rule.until - rule.at).total_seconds()
+    if rule.start is not None and rule.end is not None:
+        start = rule.start.hour * 3600 + rule.start.minute * 60 + rule.start.second
+        end = rule.end.hour * 3600 + rule.end.minute * 60 + rule.end.second
+        return (end - start) % DAY
+    if rule.kind is RuleKind.LIMIT:
+        return rule.per_day
+    if rule.kind is RuleKind.BREAK:
+        return rule.after
+    return None
+
+
+def check_new(rule: Rule, today: date | None, label: Label = cli_label) -> None:
+    """The checks only a rule being added or changed gets (a stored one loads as it was):
+    a daily limit and the use before a break of at most 24 h, warnings (other than the
+    default ones) shorter than the window they warn of, and a one-off date not before `today`
+    (the user's local date; None skips that check).
+
+    Raises InputError naming the field and the fix.
+    """
+    for key, example in (("per_day", "2h"), ("after", "50m")):
+        value = getattr(rule, key)
+        if value is not None and value > DAY:
+            raise InputError(
+                f"{label(key)} {format_seconds(value)} is longer than a day",
+                hint=f"give at most 24h, e.g. {cli_label(key)} {example}",
+            )
+    length = window_seconds(rule)
+    if length is not None and rule.warn not in ((), DEFAULT_WARN) and max(rule.warn) >= length:
+        raise InputError(
+            f"{label('warn')} {format_seconds(max(rule.warn))} is not shorter than the "
+            f"{format_seconds(length)} it warns of",
+            hint=f"give lead times under {format_seconds(length)}, e.g. 1m (or none)",
+        )
+    if today is not None and rule.on is not None and rule.on < today:
+        raise InputError(
+            f"{label('on')} {rule.on.isoformat()} is in the past (today is {today.isoformat()})",
+            hint="give today's date or a later one",
         )

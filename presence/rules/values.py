@@ -4,12 +4,13 @@ InputError naming the field (`label`) and the accepted forms."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from presence.core.duration import parse_duration
+from presence.core.duration import LONGEST, TooLongError, parse_duration
 from presence.core.errors import InputError
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -22,6 +23,11 @@ _DAY_ALIASES = {name: i for i, name in enumerate(DAY_NAMES)} | {
 DAILY = frozenset(range(7))
 WEEKDAYS = frozenset(range(5))
 WEEKENDS = frozenset({5, 6})
+REASON_LENGTH = 255
+"""The longest reason kept for a pause, snooze or override (the width of pauses.reason)."""
+DAY_SECONDS = 86400.0
+LONGEST_BLOCK = 7 * DAY_SECONDS
+"""The longest pause or focus block one command starts (a week)."""
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
@@ -92,10 +98,19 @@ def parse_instant(text: str, label: str) -> datetime:
 
 
 def parse_seconds(
-    text: str | float, label: str, *, minimum: float = 0.0, example: str = "10m"
+    text: str | float,
+    label: str,
+    *,
+    minimum: float = 0.0,
+    maximum: float = LONGEST,
+    example: str = "10m",
 ) -> float:
+    """`text` as seconds, `minimum` to `maximum` (both included). Raises InputError naming
+    `label`, the bound and an example."""
     try:
         seconds = parse_duration(text)
+    except TooLongError:
+        seconds = math.inf
     except ValueError as exc:
         raise InputError(f"{label}: {exc}", hint=f"e.g. {label} {example}") from None
     if seconds < minimum:
@@ -103,7 +118,31 @@ def parse_seconds(
             f"{label} must be at least {format_seconds(minimum)} (got {text!r})",
             hint=f"e.g. {label} {example}",
         )
+    if seconds > maximum:
+        raise InputError(
+            f"{label} must be at most {format_seconds(maximum)} (got {text!r})",
+            hint=f"e.g. {label} {example}",
+        )
     return seconds
+
+
+def parse_reason(text: str, label: str = "--reason") -> str:
+    """A reason as kept: stripped, non-empty, at most `REASON_LENGTH` characters, no control
+    characters but tabs. Raises InputError naming `label`."""
+    reason = " ".join(str(text).split("\t")).strip()
+    if not reason:
+        raise InputError(f"{label} is empty", hint="say why in a few words")
+    if len(reason) > REASON_LENGTH:
+        raise InputError(
+            f"{label} is {len(reason)} characters long; at most {REASON_LENGTH} are kept",
+            hint="say why in a sentence or two",
+        )
+    if any(ord(c) < 32 or ord(c) == 127 for c in reason):
+        raise InputError(
+            f"{label} holds control characters (such as a line break)",
+            hint="write the reason on one line",
+        )
+    return reason
 
 
 def format_seconds(seconds: float) -> str:

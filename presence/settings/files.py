@@ -15,7 +15,7 @@ from datetime import tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, get_args, get_type_hints
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 import platformdirs
@@ -179,7 +179,16 @@ def zone_of(settings: Settings) -> tzinfo:
     """The zone days and weeks are cut in: the configured one, or the system's."""
     if settings.reports.timezone != "local":
         return ZoneInfo(settings.reports.timezone)
-    return tzlocal.get_localzone()
+    try:
+        return tzlocal.get_localzone()
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # tzlocal reads $TZ first: a misspelt one must not end in an internal error.
+        where = f"TZ={os.environ['TZ']!r}" if "TZ" in os.environ else "the system time zone"
+        raise ConfigError(
+            f"{where} is not a time zone presence knows",
+            hint="set TZ to an IANA zone such as Europe/Berlin (or unset it), "
+            "or set reports.timezone in the settings file",
+        ) from None
 
 
 def settings_toml(settings: Settings) -> str:

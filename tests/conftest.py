@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.integration.desktop_user",
     "tests.integration.wayland_sway",
     "tests.integration.wayland_kwin",
+    "tests.integration.wayland_gnome",
 ]

@@ -56,11 +56,13 @@ class GnomeExtensionAppController:
             if pid and pid in self._protected:
                 continue
             app = str(wm_class) or str(app_id).removesuffix(".desktop") or "unknown"
+            # The desktop-file id names the app too (as WM_CLASS's instance does on X11).
+            other = str(app_id).removesuffix(".desktop")
             found.append(
                 AppWindow(
                     window=int(window_id),
                     app=app,
-                    instance=str(app_id) or None,
+                    instance=other if other and other != app else None,
                     pid=int(pid) or None,
                     title=str(title) or None,
                 )

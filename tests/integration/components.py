@@ -34,6 +34,10 @@ PACKAGE_OF = {
     "wtype": "wtype",
     "Xwayland": "xwayland",
     "swaylock": "swaylock",
+    "gnome-shell": "gnome-shell",
+    "gsettings": "libglib2.0-bin",
+    "gjs": "gjs",
+    "node": "nodejs",
 }
 
 

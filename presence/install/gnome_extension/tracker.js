@@ -1,8 +1,8 @@
 // presence's GNOME Shell extension: the shared part of both formats (GNOME 43-44 and 45+).
 //
 // The installer (presence/install/gnome.py) writes extension.js as the format's head
-// (legacy.js or esm.js, which bring Gio, GLib, Shell and Main into scope) with this file in
-// place of its `@TRACKER@` line. It exports, on the session bus, the focused window (GNOME
+// (legacy.js or esm.js, which bring Gio, GLib, Meta, Shell and Main into scope) with this
+// file in place of its marker line. It exports, on the session bus, the focused window (GNOME
 // offers nothing public for that: org.gnome.Shell.Eval is refused since GNOME 41), a signal
 // when focus or the focused window's title changes, and listing, closing and activating
 // windows. Activate is what the integration tests use to focus windows in a known plan; it

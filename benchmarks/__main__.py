@@ -19,6 +19,7 @@ BENCHMARKS = [
     "rules",
     "activitywatch",
     "timeline",
+    "wayland_sway",
     "wayland_kwin",
 ]
 

@@ -5,17 +5,18 @@ hyprlock do not set logind's LockedHint), but a locker that holds the screen is 
 this user: swaylock, hyprlock, gtklock, waylock (the ext-session-lock-v1 lockers). The session
 counts as locked while one of them runs.
 
-The process table is read straight from /proc: only directories owned by this user are
-opened (their owner is the process's real uid), and only their `stat` (name and state). psutil's
-`process_iter(["name", "uids"])` costs about 6 ms a tick on a machine with 100 processes
-(it parses /proc/PID/status for every process), this about 0.4 ms, which matters at one read
-per second against a 0.3 %-of-a-core budget.
+The process table is read straight from /proc, each process once when it first appears
+(its `stat`: name and state); later calls cost one directory listing. psutil's
+`process_iter(["name", "uids"])` costs about 6 ms a call on a machine with 100 processes (it
+parses every /proc/PID/status), a fresh scan of every process of the user about 1 ms, this
+about 0.1 ms: at one read per second against a 0.3 %-of-a-core budget, that matters.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 
 from presence.platform.base import Probe, Session
@@ -26,6 +27,9 @@ LOCKERS = frozenset({"swaylock", "hyprlock", "gtklock", "waylock"})
 """Process names (the kernel's 15-character `comm`) of screen lockers that hold the screen."""
 
 PROC = Path("/proc")
+
+RECHECK_SECONDS = 10.0
+"""How long a process read once is trusted not to have exec'd into a locker."""
 
 
 class ProcessLockState:
@@ -59,46 +63,63 @@ class ProcessLockState:
         self._proc = proc
         self._uid = os.getuid() if uid is None else uid
         self._last: int | None = None  # the locker's pid seen last: checked first
+        self._others: set[int] = set()  # pids known not to be lockers
+        self._recheck_at = 0.0
 
     def locked(self) -> bool | None:
-        """Whether a screen locker of this user runs now. Never None: /proc always answers."""
+        """Whether a screen locker of this user runs now. Never None: /proc always answers.
+
+        Each process is read once, when it first appears; the rest of the time a call costs
+        one directory listing. A process that turns into a locker by exec() keeps its pid, so
+        the pids known not to be lockers are forgotten every RECHECK_SECONDS: a locker exec'd
+        by a process that was read in the microseconds between its fork and its exec is seen
+        that much later.
+        """
         if self._last is not None and self._is_locker(self._last):
             return True
-        self._last = self._find()
-        return self._last is not None
-
-    def _find(self) -> int | None:
+        self._last = None
         try:
-            entries = os.scandir(self._proc)
+            names = os.listdir(self._proc)
         except OSError as exc:
             log.debug("cannot list %s: %s", self._proc, exc)
-            return None
-        with entries:
-            for entry in entries:
-                if not entry.name.isdigit():
-                    continue
-                try:
-                    if entry.stat().st_uid != self._uid:
-                        continue
-                except OSError:
-                    continue  # exited while we looked
-                if self._is_locker(int(entry.name)):
-                    return int(entry.name)
-        return None
+            return False
+        now = time.monotonic()
+        if now >= self._recheck_at:
+            self._others.clear()
+            self._recheck_at = now + RECHECK_SECONDS
+        present = set()
+        for name in names:
+            if not name.isdigit():
+                continue
+            pid = int(name)
+            present.add(pid)
+            if pid in self._others:
+                continue
+            if self._is_locker(pid):
+                self._last = pid
+                return True
+            self._others.add(pid)
+        self._others &= present  # forget exited pids: a reused pid is read afresh
+        return False
 
     def _is_locker(self, pid: int) -> bool:
         try:
             stat = (self._proc / str(pid) / "stat").read_bytes()
-            if (self._proc / str(pid)).stat().st_uid != self._uid:
-                return False  # the pid was reused by another user's process
         except OSError:
-            return False
+            return False  # exited while we looked
         # proc(5): "pid (comm) state ..."; comm may itself hold ")" and spaces.
         head, _, tail = stat.rpartition(b")")
         comm = head.partition(b"(")[2].decode("utf-8", "replace")
         state = tail.split(maxsplit=1)[:1]
         # A zombie has exited: the locker is gone, only its parent has not reaped it yet.
-        return comm in LOCKERS and state not in ([b"Z"], [b"X"])
+        if comm not in LOCKERS or state in ([b"Z"], [b"X"]):
+            return False
+        try:
+            # The directory's owner is the process's real uid: another user's locker (a
+            # second seat, a fast user switch) does not lock this session.
+            return (self._proc / str(pid)).stat().st_uid == self._uid
+        except OSError:
+            return False
 
     def close(self) -> None:
         """Nothing to release."""

@@ -32,12 +32,14 @@ class WindowInfo:
     """The focused window as a backend read it.
 
     `app` is the application's name (WM_CLASS class on X11, else the process name);
-    `title` may be None when it cannot be read; `pid` may be None when unknown.
+    `title` may be None when it cannot be read; `pid` may be None when unknown. `site` is the
+    focused tab's site (`youtube.com`) when the window is a browser whose extension reports it.
     """
 
     app: str
     title: str | None
     pid: int | None = None
+    site: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,7 @@ class Span:
     utc_offset: int = 0
     counts: InputCounts = field(default_factory=InputCounts)
     uid: str = field(default_factory=new_uid)
+    site: str | None = None  # the browser tab's site, when the browser extension reports it
 
     @property
     def seconds(self) -> float:
@@ -124,5 +127,5 @@ class Span:
         return replace(self)
 
     def key(self) -> tuple[str | None, str | None, SpanState]:
-        """What must stay the same for two ticks to belong to one span."""
+        """What must stay the same for two ticks to belong to one span (and its `site`)."""
         return (self.app, self.title, self.state)

@@ -49,6 +49,7 @@ from presence.tracking.categories import categorizer
 from presence.tracking.privacy import Redactor
 from presence.tracking.recorder import Recorder
 from presence.tracking.sampler import Sampler
+from presence.tracking.sites import BrowserReports
 from presence.tracking.timeline import Timeline
 from presence.tracking.title_key import title_key
 
@@ -345,6 +346,7 @@ def build(
         zone_of(settings),
         Redactor(settings.privacy, title_key(paths.data_dir)),
         *_capabilities(settings, session, wake),
+        sites=BrowserReports(paths.data_dir),
     )
     timeline = Timeline(settings.sampling.idle_after, settings.sampling.gap_after)
     recorder = Recorder(store, device.id, run_id, settings.sampling.flush_every)

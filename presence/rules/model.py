@@ -27,6 +27,7 @@ from presence.rules.values import (
     parse_instant,
     parse_names,
     parse_seconds,
+    parse_sites,
     parse_time,
     parse_warn,
 )
@@ -68,7 +69,7 @@ _WINDOW = {"days", "on", "start", "end"}
 ALLOWED_FIELDS: dict[RuleKind, frozenset[str]] = {
     RuleKind.TECH_FREE: frozenset(_COMMON | _WINDOW),
     RuleKind.DEVICE_FREE: frozenset(_COMMON | _WINDOW),
-    RuleKind.FOCUS: frozenset(_COMMON | _WINDOW | {"categories", "at", "until"}),
+    RuleKind.FOCUS: frozenset(_COMMON | _WINDOW | {"categories", "sites", "at", "until"}),
     RuleKind.LIMIT: frozenset(_COMMON | {"categories", "per_day"}),
     RuleKind.BREAK: frozenset(_COMMON | {"after"}),
 }
@@ -105,6 +106,7 @@ class Rule:
     apps: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
+    sites: tuple[str, ...] = ()  # registrable domains, blocked by the browser extension
     action: Action = Action.NUDGE
     warn: tuple[float, ...] = DEFAULT_WARN
     grace: float = DEFAULT_GRACE
@@ -132,7 +134,9 @@ class Rule:
         if name in {a.lower() for a in self.allow}:
             return False
         if not self.apps and not self.categories:
-            return True
+            # A rule on sites alone targets no app: the browser extension blocks the
+            # sites, and closing the whole browser would destroy the other tabs.
+            return not self.sites
         cats = {c.lower() for c in categories}
         return name in {a.lower() for a in self.apps} or bool(
             cats & {c.lower() for c in self.categories}
@@ -157,7 +161,7 @@ class Rule:
             out["after"] = format_seconds(self.after)
         if self.devices is not None:
             out["devices"] = list(self.devices)
-        for key in ("apps", "categories", "allow"):
+        for key in ("apps", "categories", "allow", "sites"):
             value = getattr(self, key)
             if value:
                 out[key] = list(value)
@@ -245,6 +249,8 @@ def parse_rule(
     for key in ("apps", "categories", "allow"):
         if key in get:
             values[key] = parse_names(get[key], label(key))
+    if "sites" in get:
+        values["sites"] = parse_sites(get["sites"], label("sites"))
     if "action" in get:
         values["action"] = parse_action(get["action"], label("action"))
     if "warn" in get:
@@ -308,10 +314,12 @@ def _check_whole(rule: Rule, label: Label, device: str) -> None:
             if label is cli_label
             else f'name the device: devices = ["{device}"]',
         )
-    if rule.kind is RuleKind.FOCUS and not (rule.apps or rule.categories or rule.allow):
+    if rule.kind is RuleKind.FOCUS and not (
+        rule.apps or rule.categories or rule.allow or rule.sites
+    ):
         raise InputError(
-            f"a focus rule needs {label('apps')} or {label('categories')}",
-            hint="name what is off limits, e.g. --apps firefox,slack (or --allow code,xterm)",
+            f"a focus rule needs {label('apps')}, {label('categories')} or {label('sites')}",
+            hint="name what is off limits, e.g. --apps firefox,slack or --sites youtube.com",
         )
     if rule.kind is RuleKind.LIMIT:
         if not (rule.apps or rule.categories):

@@ -176,6 +176,26 @@ def parse_names(text: str | Iterable[str], label: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+_SITE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+
+
+def parse_sites(text: str | Iterable[str], label: str) -> tuple[str, ...]:
+    """A comma-separated (or listed) set of sites: host names such as `youtube.com`, lower-cased;
+    `https://www.youtube.com/feed` is taken as `youtube.com`. A site covers its subdomains."""
+    sites: list[str] = []
+    for part in _split(text):
+        host = part.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].rstrip(".")
+        host = host.removeprefix("www.")
+        if not _SITE.match(host):
+            raise InputError(
+                f"{label} {part!r} is not a site",
+                hint="name sites by their domain, e.g. youtube.com,reddit.com",
+            )
+        if host not in sites:
+            sites.append(host)
+    return tuple(sites)
+
+
 def _split(text: str | Iterable[Any], lower: bool = True) -> list[str]:
     items = text.split(",") if isinstance(text, str) else [str(t) for t in text]
     out = [item.strip() for item in items if item.strip()]

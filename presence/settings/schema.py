@@ -31,6 +31,12 @@ class TitlePrivacy(StrEnum):
     OFF = "off"  # no titles at all; spans split by application only
 
 
+class SitePrivacy(StrEnum):
+    DOMAIN = "domain"  # the registrable domain of the focused tab (youtube.com)
+    URL = "url"  # the browser's report keeps the full address too
+    OFF = "off"  # the browser extension reports no sites (blocking still works in the browser)
+
+
 class SamplingSettings(_Section, frozen=True):
     """How often and how the desktop is read."""
 
@@ -100,6 +106,10 @@ class PrivacySettings(_Section, frozen=True):
         list[str],
         Meta(description="extra regular expressions; a matching title is recorded as [redacted]"),
     ] = field(default_factory=list)
+    sites: Annotated[
+        SitePrivacy,
+        Meta(description="what the browser extension reports: domain, url or off"),
+    ] = SitePrivacy.DOMAIN
 
     def __post_init__(self) -> None:
         for pattern in self.redact_titles:

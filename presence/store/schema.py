@@ -68,6 +68,7 @@ spans = Table(
     Column("clicks", Integer, nullable=False, default=0),
     Column("scrolls", Integer, nullable=False, default=0),
     Column("moves", Integer, nullable=False, default=0),
+    Column("site", String(255), nullable=True),  # browser tab's domain (issue 14), migration 0004
     Index("ix_spans_start", "start_ts"),
     Index("ix_spans_device_start", "device_id", "start_ts"),
 )

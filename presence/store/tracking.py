@@ -73,6 +73,7 @@ def _span(row: Any) -> Span:
         utc_offset=row.utc_offset,
         counts=InputCounts(row.keys, row.clicks, row.scrolls, row.moves),
         uid=row.uid,
+        site=row.site,
     )
 
 
@@ -229,6 +230,7 @@ class Store(Queries):
                 "clicks": s.counts.clicks,
                 "scrolls": s.counts.scrolls,
                 "moves": s.counts.moves,
+                "site": s.site,
             }
             for s in items
         ]
@@ -248,6 +250,7 @@ class Store(Queries):
             "clicks",
             "scrolls",
             "moves",
+            "site",
         )
         return stmt.on_conflict_do_update(
             index_elements=[spans.c.uid],

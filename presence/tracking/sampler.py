@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import tzinfo
 from typing import Any
 
@@ -21,6 +22,7 @@ from presence.core.model import Observation, WindowInfo
 from presence.platform.base import IdleSource, InputCounter, LockState, WindowSource
 from presence.platform.capability import B, Capability
 from presence.tracking.privacy import Redactor
+from presence.tracking.sites import BrowserReports
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +39,10 @@ class Sampler:
         idle: Capability[IdleSource],
         counter: Capability[InputCounter],
         lock: Capability[LockState],
+        sites: BrowserReports | None = None,
     ) -> None:
         self.clock = clock
+        self.sites = sites  # the browser extension's reports (issue 14); None: no sites
         self.zone = zone
         self.redactor = redactor
         self.window = window
@@ -77,6 +81,10 @@ class Sampler:
             idle = since_input if since_input is not None else 0.0
         locked = self._read(self.lock, mono, lambda b: b.locked())
         kept = self.redactor.apply(window)
+        if kept is not None and self.sites is not None:
+            site = self.sites.site(kept.app)
+            if site is not None:
+                kept = replace(kept, site=site)
         if kept != self._last_window:
             # Titles are logged at DEBUG only (privacy): INFO and above never see them.
             log.debug("focus: %s", kept)

@@ -95,11 +95,11 @@ class Timeline:
         self._last = obs
         state = state_of(obs, self.idle_after)
         if state is SpanState.LOCKED or obs.window is None:
-            app, title = None, None
+            app, title, site = None, None, None
         else:
-            app, title = obs.window.app, obs.window.title
+            app, title, site = obs.window.app, obs.window.title, obs.window.site
         if self.open is None:
-            self._start(obs.wall, obs.wall, app, title, state, obs.utc_offset).counts = delta
+            self._start(obs.wall, obs.wall, app, title, state, obs.utc_offset, site).counts = delta
             return _snapshot(out)
         self._forget_before_input(obs)
         if state is not self.open.state:
@@ -107,12 +107,12 @@ class Timeline:
             if at < obs.wall:
                 self._change_state(at, state, obs, out)
         span = self.open
-        if span.key() != (app, title, state) or (
+        if span.key() != (app, title, state) or span.site != site or (
             # Cap span length so range queries can use the start index (store.schema).
             (obs.wall - span.start).total_seconds() >= self.max_span
         ):
             self._close_open(obs.wall, out)
-            span = self._start(obs.wall, obs.wall, app, title, state, obs.utc_offset)
+            span = self._start(obs.wall, obs.wall, app, title, state, obs.utc_offset, site)
         span.end = obs.wall
         span.counts = span.counts + delta
         return _snapshot(out)
@@ -158,6 +158,7 @@ class Timeline:
                     out[recent.uid] = recent
                 else:
                     rest = Span(at, recent.end, recent.app, recent.title, state, recent.utc_offset)
+                    rest.site = recent.site
                     recent.end = at
                     out[recent.uid] = recent
                     out[rest.uid] = rest
@@ -172,7 +173,7 @@ class Timeline:
                 self._leave_active()
             return
         self._close_open(at, out)
-        self._start(at, obs.wall, span.app, span.title, state, span.utc_offset)
+        self._start(at, obs.wall, span.app, span.title, state, span.utc_offset, span.site)
 
     def _start(
         self,
@@ -182,8 +183,9 @@ class Timeline:
         title: str | None,
         state: SpanState,
         utc_offset: int,
+        site: str | None = None,
     ) -> Span:
-        self.open = span = Span(start, end, app, title, state, utc_offset)
+        self.open = span = Span(start, end, app, title, state, utc_offset, site=site)
         if state is not SpanState.ACTIVE:
             self._leave_active()
         elif self._active_since is None:

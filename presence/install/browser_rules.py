@@ -1,0 +1,88 @@
+"""Which sites are blocked now, and the snooze the block page asks for (issue 14).
+
+Used by the native host (presence.install.browser_host) on its own threads. A site rule is
+in force exactly when the daemon started its occurrence and has not ended it (the enforcement
+log, as `presence snooze` reads it), it is not overridden, and no snooze of the occurrence
+runs: the browser keeps the same rulebook as the desktop. Snoozing calls
+`presence.rulebook.overrides.snooze`, the function behind `presence snooze`, so it costs the
+same (one per occurrence, then a reason; none for a strict rule).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from presence.core.errors import InputError
+from presence.rulebook.manage import to_rule
+from presence.rulebook.overrides import for_device, in_force, snooze
+from presence.rules.model import Rule
+from presence.settings.files import Paths, database_url
+from presence.settings.schema import Settings
+from presence.store import Store
+
+
+class SiteRules:
+    """The rules and enforcement log of the user's database, for one host. Any thread, one at
+    a time (the host serialises them). Raises StorageError when the database cannot be read."""
+
+    def __init__(self, paths: Paths, settings: Settings) -> None:
+        self._device_name = settings.device.name
+        self._store = Store.open(database_url(settings, paths), create=True)
+        self._rules, self._device_id = for_device(self._store, self._device_name, _now())
+
+    def _site_rules(self) -> dict[str, Rule]:
+        found = {}
+        for stored in self._rules.rules():
+            try:
+                rule = to_rule(stored)
+            except InputError:
+                continue  # a rule this version cannot read is not enforced here either
+            if rule.enabled and rule.sites and rule.applies_to(self._device_name):
+                found[rule.name] = rule
+        return found
+
+    def blocked(self) -> list[dict[str, Any]]:
+        """The site rules in force now, for the extension: rule, sites, until (epoch), strict."""
+        now = _now()
+        rules = self._site_rules()
+        if not rules:
+            return []
+        out = []
+        for name, occ, events in in_force(self._rules, self._device_id, now):
+            rule = rules.get(name)
+            if rule is None or any(e.event == "override" for e in events):
+                continue
+            if any(
+                e.event == "snooze" and float(e.detail.get("until", 0)) > now.timestamp()
+                for e in events
+            ):
+                continue
+            out.append(
+                {
+                    "rule": name,
+                    "sites": list(rule.sites),
+                    "until": None if occ.end is None else occ.end.timestamp(),
+                    "strict": rule.strict,
+                }
+            )
+        return out
+
+    def snooze(self, rule_name: str, seconds: float, reason: str | None) -> str:
+        """Snooze the rule's occurrence in force, as `presence snooze` does; the words to show.
+
+        Raises InputError with the CLI's words (nothing in force, strict, a reason needed).
+        """
+        now = _now()
+        done = snooze(
+            self._rules, self._device_id, now, seconds, rule_name=rule_name, reason=reason
+        )
+        until = max(s.until for s in done).astimezone().strftime("%H:%M")
+        return f"Snoozed {rule_name} until {until}."
+
+    def close(self) -> None:
+        self._store.close()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

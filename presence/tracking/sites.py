@@ -1,0 +1,262 @@
+"""Sites: the registrable domain of an address, and what the browser extension last reported.
+
+The browser extension (presence/install/browser_extension) reports the focused tab's site to
+presence's native host (presence/install/browser_host.py), which keeps the latest report of its
+browser in a small JSON file under the data directory (`browser/<browser>.json`). The daemon,
+the one writer of spans, reads those files on the sampler thread: when the focused window is
+that browser, the observation carries the site (issue 14).
+
+Registrable domains come from a compact part of the Public Suffix List (`SUFFIXES`, the same
+list as the extension's): a name under a suffix not listed gives its owner's domain instead
+(`a.example.uk` under an unlisted `example.uk` suffix gives `example.uk`). Pure apart from
+`BrowserReports`, which reads files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+SUFFIXES = frozenset(
+    [
+        "co.uk",
+        "org.uk",
+        "ac.uk",
+        "gov.uk",
+        "me.uk",
+        "ltd.uk",
+        "plc.uk",
+        "net.uk",
+        "sch.uk",
+        "com.au",
+        "net.au",
+        "org.au",
+        "edu.au",
+        "gov.au",
+        "co.nz",
+        "org.nz",
+        "net.nz",
+        "co.jp",
+        "ne.jp",
+        "or.jp",
+        "ac.jp",
+        "go.jp",
+        "co.kr",
+        "or.kr",
+        "com.br",
+        "net.br",
+        "org.br",
+        "com.cn",
+        "net.cn",
+        "org.cn",
+        "gov.cn",
+        "com.hk",
+        "com.tw",
+        "com.sg",
+        "com.mx",
+        "com.ar",
+        "com.tr",
+        "com.pl",
+        "co.in",
+        "net.in",
+        "org.in",
+        "co.za",
+        "org.za",
+        "co.il",
+        "com.ua",
+        "com.ru",
+        "co.id",
+        "com.my",
+        "com.ph",
+        "com.vn",
+        "com.eg",
+        "com.sa",
+        "github.io",
+        "gitlab.io",
+        "pages.dev",
+        "workers.dev",
+        "netlify.app",
+        "vercel.app",
+        "herokuapp.com",
+        "blogspot.com",
+        "appspot.com",
+        "web.app",
+        "firebaseapp.com",
+        "azurewebsites.net",
+        "cloudfront.net",
+        "s3.amazonaws.com",
+        "fly.dev",
+        "onrender.com",
+        "readthedocs.io",
+        "substack.com",
+        "tumblr.com",
+        "wordpress.com",
+        "neocities.org",
+    ]
+)
+"""Suffixes under which names are registered one label deeper (kept equal to background.js)."""
+
+SITE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+"""A site as rules name it: a lower-case host name with at least one dot (`youtube.com`)."""
+
+_IPV4 = re.compile(r"^\d+(\.\d+){3}$")
+
+# Browser families, matched against a window's app name (WM_CLASS class, app id) or a process
+# name, in this order: `google-chrome` is chrome, `chromium-browser` is chromium.
+_BROWSERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("chromium", ("chromium",)),
+    ("chrome", ("chrome",)),
+    ("brave", ("brave",)),
+    ("edge", ("msedge", "microsoft-edge")),
+    ("vivaldi", ("vivaldi",)),
+    ("firefox", ("firefox", "navigator", "librewolf")),
+)
+
+
+def registrable_domain(host: str) -> str:
+    """`www.bbc.co.uk` -> `bbc.co.uk`; IP addresses and one-label names are returned as is."""
+    host = host.lower().rstrip(".")
+    if not host or ":" in host or _IPV4.match(host):
+        return host
+    labels = host.split(".")
+    if len(labels) <= 2:
+        return host
+    for i in range(1, len(labels) - 1):
+        if ".".join(labels[i:]) in SUFFIXES:
+            return ".".join(labels[i - 1 :])
+    return ".".join(labels[-2:])
+
+
+def site_of(url: str) -> str | None:
+    """The registrable domain of an http(s) address, or None for anything else."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return registrable_domain(parts.hostname)
+
+
+def matches(host: str, site: str) -> bool:
+    """Whether `host` is `site` or a name under it (`m.youtube.com` is youtube.com)."""
+    host, site = host.lower(), site.lower()
+    return host == site or host.endswith("." + site)
+
+
+def browser_of(name: str | None) -> str | None:
+    """The browser family of an app or process name (`Google-chrome` -> `chrome`), or None."""
+    if not name:
+        return None
+    lowered = name.lower()
+    for family, words in _BROWSERS:
+        if any(word in lowered for word in words):
+            return family
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserReport:
+    """The latest word of one browser's extension, as its native host keeps it.
+
+    `ts` is UTC epoch seconds of the report; `site` is None when the focused tab is no web page,
+    a private window, or `privacy.sites = "off"`; `url` is set only under `privacy.sites = "url"`.
+    `pid` is the host's process: a report of a host that is gone is not believed.
+    """
+
+    browser: str
+    pid: int
+    ts: float
+    connected: bool
+    focused: bool
+    site: str | None = None
+    url: str | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.connected and Path(f"/proc/{self.pid}").exists()
+
+
+def reports_dir(data_dir: Path) -> Path:
+    return data_dir / "browser"
+
+
+def write_report(data_dir: Path, report: BrowserReport) -> None:
+    """Replace `browser/<browser>.json` atomically (readers never see half a file).
+
+    Raises OSError.
+    """
+    folder = reports_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=f".{report.browser}.", dir=folder)
+    try:
+        with os.fdopen(fd, "w") as out:
+            json.dump(asdict(report), out)
+        os.replace(tmp, folder / f"{report.browser}.json")
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_report(path: Path) -> BrowserReport | None:
+    """The report in `path`, or None when it is missing or unreadable."""
+    try:
+        data = json.loads(path.read_text())
+        return BrowserReport(
+            browser=str(data["browser"]),
+            pid=int(data["pid"]),
+            ts=float(data["ts"]),
+            connected=bool(data["connected"]),
+            focused=bool(data["focused"]),
+            site=None if data.get("site") is None else str(data["site"]),
+            url=None if data.get("url") is None else str(data["url"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def all_reports(data_dir: Path) -> Iterator[BrowserReport]:
+    """Every browser's latest report (for `presence doctor`)."""
+    folder = reports_dir(data_dir)
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.json")):
+        report = read_report(path)
+        if report is not None:
+            yield report
+
+
+class BrowserReports:
+    """The site of the focused browser window, for the sampler. Sampler thread only.
+
+    A file is read again only when its modification time changed, so a tick costs a `stat`.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self._folder = reports_dir(data_dir)
+        self._cache: dict[str, tuple[int, BrowserReport | None]] = {}
+
+    def site(self, app: str | None) -> str | None:
+        """The site the extension of browser `app` reported as focused, else None."""
+        family = browser_of(app)
+        if family is None:
+            return None
+        path = self._folder / f"{family}.json"
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            return None
+        cached = self._cache.get(family)
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, read_report(path))
+            self._cache[family] = cached
+        report = cached[1]
+        if report is None or not report.focused or not report.alive:
+            return None
+        return report.site

@@ -21,6 +21,7 @@ BENCHMARKS = [
     "timeline",
     "wayland_sway",
     "wayland_kwin",
+    "wayland_gnome",
 ]
 
 

@@ -6,6 +6,7 @@ The extension and its D-Bus interface are described in presence/platform/gnome_s
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from presence.platform.dbus import connect, unless_unanswered
 from presence.platform.dbus_listener import BusListener
 from presence.platform.gnome_shell import (
     EXTENSION,
+    EXTENSION_BUS_NAME,
     EXTENSION_INTERFACE,
     EXTENSION_PATH,
     NO_SESSION_BUS_HINT,
@@ -34,10 +36,13 @@ FOCUS_TIMEOUT = 0.5
 class GnomeExtensionWindowSource:
     """The focused window as presence's GNOME Shell extension reports it.
 
-    `focused()` asks the extension (GetFocus) on a connection of its own; `watch(wake)` listens
-    for FocusChanged on a second connection, on its own thread. Thread contract: built and
-    closed on the daemon's main thread; `focused()` on the sampler thread only; `wake` is
-    called from the listener thread.
+    `focused()` asks the extension (GetFocus) on a connection of its own. Once `watch(wake)`
+    listens (a second connection, on its own thread), each FocusChanged signal carries the
+    focused window, which `focused()` then returns without a round trip: the shell emits it on
+    every focus and title change. The copy is dropped, and GetFocus asked again, when the
+    extension's bus name changes owner (the shell restarting, the extension disabled) or the
+    listening connection is lost. Thread contract: built and closed on the daemon's main
+    thread; `focused()` on the sampler thread only; `wake` is called from the listener thread.
     """
 
     name = "gnome"
@@ -55,18 +60,26 @@ class GnomeExtensionWindowSource:
         self._timeout = timeout
         self._bus = connect(session.session_bus, bus="session D-Bus")
         self._listener: BusListener | None = None
+        self._lock = threading.Lock()  # guards _pushed between the listener and the sampler
+        # The window the last FocusChanged carried, in a 1-tuple; None while unknown.
+        self._pushed: tuple[WindowInfo | None] | None = None
 
     def focused(self) -> WindowInfo | None:
         """The focused window, or None when nothing has focus or the extension did not answer
         this time (the shell restarting). Raises BackendError when the bus connection is gone.
         """
+        with self._lock:
+            pushed = self._pushed
+        if pushed is not None:
+            return pushed[0]
         reply = unless_unanswered(
             lambda: self._bus.call(EXTENSION, "GetFocus", timeout=self._timeout)
         )
         return None if reply is None else window_info(reply)
 
     def watch(self, wake: Callable[[], None]) -> None:
-        """Call `wake()` on the listener thread after each FocusChanged signal.
+        """Call `wake()` on the listener thread after each FocusChanged signal (and when the
+        extension comes or goes), once `focused()` returns the window it carries.
 
         Raises BackendError when the listening connection cannot be opened. Call once.
         """
@@ -79,19 +92,41 @@ class GnomeExtensionWindowSource:
             member="FocusChanged",
             path=EXTENSION_PATH,
         )
+        owner = MatchRule(
+            type="signal",
+            sender="org.freedesktop.DBus",
+            interface="org.freedesktop.DBus",
+            member="NameOwnerChanged",
+            path="/org/freedesktop/DBus",
+        )
+        owner.add_arg_condition(0, EXTENSION_BUS_NAME)
         try:
             listener.add_match(rule)
+            listener.add_match(owner)
         except BackendError:
             listener.close()
             raise
 
         def handle(msg: Any) -> None:
             if rule.matches(msg):
-                wake()
+                try:
+                    pushed: tuple[WindowInfo | None] | None = (window_info(msg.body),)
+                except (TypeError, ValueError):
+                    pushed = None  # not what the extension sends: ask it instead
+            elif owner.matches(msg):
+                pushed = None
+            else:
+                return
+            with self._lock:
+                self._pushed = pushed
+            wake()
 
-        # A lost connection is logged by the listener; the sampler's own connection reports
-        # it on the next tick, and the tick goes on as the safety net.
-        listener.start(handle)
+        def lost(reason: str) -> None:
+            # Back to asking on every tick; the sampler's own connection reports a dead bus.
+            with self._lock:
+                self._pushed = None
+
+        listener.start(handle, on_lost=lost)
         self._listener = listener
 
     def close(self) -> None:
@@ -99,6 +134,8 @@ class GnomeExtensionWindowSource:
         if self._listener is not None:
             self._listener.close()
             self._listener = None
+        with self._lock:
+            self._pushed = None
         self._bus.close()
 
 

@@ -149,8 +149,12 @@ def test_focus_events_and_the_lock_signal_reach_the_backends(
         woken.clear()
         session.activate(terminal)
         assert woken.wait(5)  # the signal comes as the focus changes, not at a tick
-        seen = source.focused()
-        assert seen is not None and seen.app == TERMINAL and seen.pid == terminal.pid
+        # (a late signal of the first switch may wake it first: the next one follows)
+        deadline = time.monotonic() + 5
+        while (seen := source.focused()) is None or seen.app != TERMINAL:
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.01)
+        assert seen.pid == terminal.pid
         assert seen.title == "Wayland Terminal"
         assert lock_state.service.bus_name == "org.gnome.ScreenSaver"
         assert lock_state.locked() is False
@@ -160,6 +164,18 @@ def test_focus_events_and_the_lock_signal_reach_the_backends(
             session.lock()
             assert signals.recv_until_filtered(changes, timeout=10).body == (True,)
         assert lock_state.locked() is True
+        # Disabled by the user: the shell drops it at once, the pushed copy is dropped with
+        # its bus name, and the probe says what to do.
+        session.user.run(
+            ["gsettings", "set", "org.gnome.shell", "enabled-extensions", "[]"], session.env
+        )
+        deadline = time.monotonic() + 10
+        while source.focused() is not None:
+            assert time.monotonic() < deadline, "the extension stayed after it was disabled"
+            time.sleep(0.05)
+        probe = GnomeExtensionWindowSource.probe(presence_session)
+        assert "not installed/enabled/running" in probe.reason, probe
+        assert "presence setup gnome" in probe.hint
     finally:
         signals.close()
         lock_state.close()

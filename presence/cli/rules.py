@@ -18,6 +18,7 @@ from presence.cli.context import AppContext
 from presence.cli.render import console, print_json
 from presence.core.clock import SystemClock
 from presence.core.errors import InputError
+from presence.install import browser
 from presence.rulebook import manage
 from presence.rules.model import RuleKind, parse_kind, parse_rule
 from presence.settings.files import zone_of
@@ -53,6 +54,10 @@ Categories = Annotated[
     str | None, typer.Option("--categories", help="Categories the action targets (focus, limit).")
 ]
 Allow = Annotated[str | None, typer.Option("--allow", help="Apps the action spares.")]
+Sites = Annotated[
+    str | None,
+    typer.Option("--sites", help="Focus: sites the browser extension blocks, e.g. youtube.com."),
+]
 ActionOpt = Annotated[
     str | None, typer.Option("--action", help="nudge (default), lock, close-apps or pause-apps.")
 ]
@@ -87,6 +92,7 @@ RULE_OPTIONS: dict[str, Any] = {
     "apps": Apps,
     "categories": Categories,
     "allow": Allow,
+    "sites": Sites,
     "action": ActionOpt,
     "warn": Warn,
     "grace": Grace,
@@ -148,6 +154,8 @@ def add_command(
     today = now.astimezone(zone).date()
     outcome = manage.add_rule(store, rule, now, today=today)
     rules_render.say(outcome, zone, context.settings.rules.cooldown)
+    if rule.sites:
+        console().print(browser.sites_note())
     coming = manage.next_occurrences(store, zone, now, context.settings.device.name, count=50)
     first = next((occ for r, occ in coming if r.name == rule.name), None)
     if first is not None:

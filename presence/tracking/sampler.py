@@ -39,6 +39,7 @@ class Sampler:
         idle: Capability[IdleSource],
         counter: Capability[InputCounter],
         lock: Capability[LockState],
+        *,
         sites: BrowserReports | None = None,
     ) -> None:
         self.clock = clock

@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from presence.core.errors import PresenceError
 from presence.settings.files import Paths, load_settings
@@ -48,7 +48,7 @@ class FramingError(Exception):
     """The stream is not native messaging framing."""
 
 
-def read_message(stream: BinaryIO) -> dict[str, Any] | None:
+def read_message(stream: IO[bytes]) -> dict[str, Any] | None:
     """The next message, or None at the end of the stream. Raises FramingError."""
     head = stream.read(4)
     if not head:
@@ -92,7 +92,7 @@ class Host:
     """One connection with the extension. `handle` runs on the reading thread; the rules
     thread and the reading thread both write, under one lock."""
 
-    def __init__(self, out: BinaryIO, browser: str, paths: Paths, settings: Settings) -> None:
+    def __init__(self, out: IO[bytes], browser: str, paths: Paths, settings: Settings) -> None:
         self._out = out
         self._lock = threading.Lock()
         self.browser = browser

@@ -21,6 +21,7 @@ BENCHMARKS = [
     "timeline",
     "wayland_sway",
     "wayland_kwin",
+    "cli_fuzz",
     "wayland_gnome",
 ]
 

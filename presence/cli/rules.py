@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
@@ -271,8 +272,16 @@ def export_command(
         typer.echo(text, nl=False)
         return
     tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, output)  # atomic: an interrupted export never leaves half a file
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, output)  # atomic: an interrupted export never leaves half a file
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise InputError(
+            f"--output {str(output)!r}: cannot write: {exc.strerror}",
+            hint="give a file in a directory you can write to",
+        ) from None
     console().print(f"Rules written to {output}.")
 
 

@@ -107,9 +107,13 @@ class Timeline:
             if at < obs.wall:
                 self._change_state(at, state, obs, out)
         span = self.open
-        if span.key() != (app, title, state) or span.site != site or (
-            # Cap span length so range queries can use the start index (store.schema).
-            (obs.wall - span.start).total_seconds() >= self.max_span
+        if (
+            span.key() != (app, title, state)
+            or span.site != site
+            or (
+                # Cap span length so range queries can use the start index (store.schema).
+                (obs.wall - span.start).total_seconds() >= self.max_span
+            )
         ):
             self._close_open(obs.wall, out)
             span = self._start(obs.wall, obs.wall, app, title, state, obs.utc_offset, site)

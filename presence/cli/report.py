@@ -73,7 +73,7 @@ ByOption = Annotated[
     By | None,
     typer.Option(
         "--by",
-        help="Break the period down by app, category, day or hour (table and CSV; "
+        help="Break the period down by app, category, site, day or hour (table and CSV; "
         "default: the overview table, CSV by app).",
     ),
 ]

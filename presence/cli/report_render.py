@@ -30,6 +30,7 @@ class By(StrEnum):
     category = "category"
     day = "day"
     hour = "hour"
+    site = "site"
 
 
 def bar(value: float, most: float, width: int = BAR_WIDTH) -> str:
@@ -100,7 +101,7 @@ def _shares(
         return
     table = Table(show_edge=False, pad_edge=False, box=None)
     table.add_column(key, no_wrap=True, max_width=20)
-    if key == "app":
+    if key in ("app", "site"):
         table.add_column("category", no_wrap=True, max_width=13)
     table.add_column("active", justify="right", no_wrap=True)
     if full:
@@ -113,7 +114,7 @@ def _shares(
     most = max(s.active_seconds for s in items) or 1.0
     for share in items[:limit]:
         row = [share.name]
-        if key == "app":
+        if key in ("app", "site"):
             row.append(share.category or "")
         row.append(format_duration(share.active_seconds))
         if full:
@@ -270,6 +271,10 @@ def report_table(report: Report, by: By | None, top: int) -> None:
         _days(out, report)
     elif by is By.hour:
         _heat(out, report)
+    elif by is By.site:
+        if not report.sites:
+            out.print("No sites recorded: `presence setup browser` adds the browser extension.")
+        _shares(out, report, report.sites, "site", len(report.sites), full=True)
     else:
         if report.period.days > 1:
             out.print("\n[bold]Days[/bold]")
@@ -279,6 +284,9 @@ def report_table(report: Report, by: By | None, top: int) -> None:
             _shares(out, report, report.apps, "app", top, full=False)
             out.print("\n[bold]Categories[/bold]")
             _shares(out, report, report.categories, "category", top, full=False)
+        if report.sites:
+            out.print("\n[bold]Sites[/bold]")
+            _shares(out, report, report.sites, "site", top, full=False)
         if report.usage.active_seconds:
             out.print("\n[bold]Hours[/bold]")
             _heat(out, report)
@@ -309,6 +317,22 @@ def report_csv(report: Report, by: By) -> None:
         rows += [
             [start, end, c.name, f"{c.active_seconds:.3f}", f"{c.idle_seconds:.3f}"]
             for c in report.categories
+        ]
+        write_csv(rows)
+    elif by is By.site:
+        rows = [
+            ["period_start", "period_end", "site", "category", "active_seconds", "idle_seconds"]
+        ]
+        rows += [
+            [
+                start,
+                end,
+                s.name,
+                s.category or "",
+                f"{s.active_seconds:.3f}",
+                f"{s.idle_seconds:.3f}",
+            ]
+            for s in report.sites
         ]
         write_csv(rows)
     elif by is By.day:

@@ -77,7 +77,7 @@ class Activity:
     switches: int = 0
     active_seconds: float = 0.0
     session_break: float = 300.0
-    # Seconds per (app, title, state), as store.reporting.ReportQueries.title_usage gives them:
+    # Seconds per (app, title, state, site), as ReportQueries.title_usage gives them:
     # summed here, in the pass that reads every span anyway, rather than in a second query.
     titles: list[TitleUsage] = field(default_factory=list)
 
@@ -125,14 +125,14 @@ def scan(
     switches = 0
     last_app: dict[int, str | None] = {}
     active = 0.0
-    titles: dict[tuple[str | None, str | None, str], float] = {}
+    titles: dict[tuple[str | None, str | None, str, str | None], float] = {}
 
-    for row_start, row_end, device, app, title, state in rows:
+    for row_start, row_end, device, app, title, state, site in rows:
         start = lo if row_start < lo else row_start  # faster than max() in this hot loop
         end = hi if row_end > hi else row_end
         if end <= start:
             continue
-        key = (app, title, state)
+        key = (app, title, state, site)
         titles[key] = titles.get(key, 0.0) + (end - start)
         index = state_index.get(state, 1)
         _spread(day_at, start, end, per_day, 3, index)
@@ -176,8 +176,8 @@ def scan(
         active_seconds=active,
         session_break=session_break,
         titles=[
-            TitleUsage(app, title, state, seconds)
-            for (app, title, state), seconds in titles.items()
+            TitleUsage(app, title, state, seconds, site)
+            for (app, title, state, site), seconds in titles.items()
         ],
     )
     if longest[1] > longest[0]:

@@ -228,6 +228,9 @@ def render_html(report: Report, now: datetime | None = None) -> str:
         f"<section>{_bars(report, 'Categories', report.categories, '#7c3aed')}</section>"
         if report.categories
         else "",
+        f"<section>{_bars(report, 'Sites', report.sites, '#0d9488')}</section>"
+        if report.sites
+        else "",
         f"<section>{_heat(report)}</section>",
         f"<section>{_adherence(report)}</section>",
         f"<section>{_gaps(report)}</section>",

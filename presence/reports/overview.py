@@ -59,6 +59,7 @@ class Grouped:
     apps: dict[str, Share] = field(default_factory=dict)
     categories: dict[str, Share] = field(default_factory=dict)
     app_categories: dict[str, dict[str, float]] = field(default_factory=dict)
+    sites: dict[str, Share] = field(default_factory=dict)
 
 
 def group(rows: Iterable[TitleUsage], categories: Categorizer) -> Grouped:
@@ -69,18 +70,26 @@ def group(rows: Iterable[TitleUsage], categories: Categorizer) -> Grouped:
             continue
         app = row.app or NO_WINDOW
         entry = out.apps.get(app) or out.apps.setdefault(app, Share(app))
-        name = categories.categorize(row.app, row.title)
+        name = categories.categorize(row.app, row.title, row.site)
         category = out.categories.get(name) or out.categories.setdefault(name, Share(name))
+        site = None
+        if row.site:
+            site = out.sites.get(row.site) or out.sites.setdefault(row.site, Share(row.site))
+            site.category = name
         if row.state == "active":
             out.totals.active_seconds += row.seconds
             entry.active_seconds += row.seconds
             category.active_seconds += row.seconds
             per_app = out.app_categories.setdefault(app, {})
             per_app[name] = per_app.get(name, 0.0) + row.seconds
+            if site is not None:
+                site.active_seconds += row.seconds
         else:
             out.totals.idle_seconds += row.seconds
             entry.idle_seconds += row.seconds
             category.idle_seconds += row.seconds
+            if site is not None:
+                site.idle_seconds += row.seconds
     for app, entry in out.apps.items():
         shares = out.app_categories.get(app)
         entry.category = max(shares, key=shares.__getitem__) if shares else None
@@ -108,6 +117,7 @@ class Report:
     adherence: Adherence
     gaps: Gaps
     week_start: str = "monday"
+    sites: list[Share] = field(default_factory=list)  # browser sites (issue 14), most active first
 
     @property
     def period(self) -> Period:
@@ -156,7 +166,7 @@ class Report:
             "active_seconds": round(share.active_seconds, 3),
             "idle_seconds": round(share.idle_seconds, 3),
         }
-        if key == "app":
+        if key in ("app", "site"):
             data["category"] = share.category
         data["share"] = round(share.active_seconds / total, 4) if total > 0 else 0.0
         data["previous_active_seconds"] = round(share.previous_active_seconds, 3)
@@ -198,6 +208,7 @@ class Report:
         # `apps_detail` lists the same apps with category, share and change.
         data["apps_detail"] = [self._share(s, "app", total) for s in self.apps]
         data["categories"] = [self._share(s, "category", total) for s in self.categories]
+        data["sites"] = [self._share(s, "site", total) for s in self.sites]
         activity = self.activity
         data["days"] = [d.to_dict(period) for d in activity.days]
         data["heatmap"] = {
@@ -261,6 +272,10 @@ def build_report(
         share.previous_active_seconds = (
             before.apps[name].active_seconds if name in before.apps else 0.0
         )
+    for name, share in current.sites.items():
+        share.previous_active_seconds = (
+            before.sites[name].active_seconds if name in before.sites else 0.0
+        )
     for name, share in before.categories.items():
         # A category used before but not now still shows, with its drop.
         entry = current.categories.setdefault(name, Share(name))
@@ -288,4 +303,5 @@ def build_report(
         adherence=adherence(queries, period.start, period.end, ids),
         gaps=gaps,
         week_start=settings.week_start,
+        sites=_ranked(current.sites.values()),
     )

@@ -20,18 +20,19 @@ from presence.store.tracking import Store, ts
 OUTCOMES = ("kept", "broken")
 COUNTED = ("kept", "broken", "snooze", "override", "start", "warning", "action", "nudge")
 
-SpanRow = tuple[float, float, int, str | None, str | None, str]
-"""(start_ts, end_ts, device_id, app, title, state) of one span, not clipped."""
+SpanRow = tuple[float, float, int, str | None, str | None, str, str | None]
+"""(start_ts, end_ts, device_id, app, title, state, site) of one span, not clipped."""
 
 
 @dataclass(frozen=True, slots=True)
 class TitleUsage:
-    """Seconds of one (app, title, state) inside a period, spans clipped to it."""
+    """Seconds of one (app, title, state, site) inside a period, spans clipped to it."""
 
     app: str | None
     title: str | None
     state: str
     seconds: float
+    site: str | None = None  # the browser tab's site (issue 14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,20 +85,20 @@ class ReportQueries(Queries):
     def title_usage(
         self, start: datetime, end: datetime, device_ids: Sequence[int]
     ) -> Iterator[TitleUsage]:
-        """Seconds per (app, title, state) in [start, end), clipped and summed in SQL."""
+        """Seconds per (app, title, state, site) in [start, end), clipped and summed in SQL."""
         lo, hi = ts(start), ts(end)
         clipped = case((spans.c.end_ts > hi, hi), else_=spans.c.end_ts) - case(
             (spans.c.start_ts < lo, lo), else_=spans.c.start_ts
         )
         query = (
-            select(spans.c.app, spans.c.title, spans.c.state, func.sum(clipped))
+            select(spans.c.app, spans.c.title, spans.c.state, spans.c.site, func.sum(clipped))
             .where(self._overlapping(lo, hi, device_ids))
-            .group_by(spans.c.app, spans.c.title, spans.c.state)
+            .group_by(spans.c.app, spans.c.title, spans.c.state, spans.c.site)
         )
         with self._begin() as c:
             result = c.execution_options(stream_results=True, yield_per=2000).execute(query)
-            for app, title, state, seconds in result:
-                yield TitleUsage(app, title, state, float(seconds or 0.0))
+            for app, title, state, site, seconds in result:
+                yield TitleUsage(app, title, state, float(seconds or 0.0), site)
 
     def span_rows(
         self, start: datetime, end: datetime, device_ids: Sequence[int]
@@ -112,6 +113,7 @@ class ReportQueries(Queries):
                 spans.c.app,
                 spans.c.title,
                 spans.c.state,
+                spans.c.site,
             )
             .where(self._overlapping(lo, hi, device_ids))
             .order_by(spans.c.start_ts)

@@ -231,7 +231,11 @@ class Categorizer:
             )
         return self._by_app[app_text]
 
-    def categorize(self, app: str | None, title: str | None) -> str:
+    def categorize(self, app: str | None, title: str | None, site: str | None = None) -> str:
+        """The category of a window; a browser tab's `site` (issue 14) counts as part of its
+        title, so `youtube.com` is media by the title rules, with the usual precedence."""
+        if site:
+            title = f"{title} — {site}" if title else site
         key = (app or "", title or "")
         name = self._memo.get(key)
         if name is None:

@@ -46,11 +46,12 @@ from presence.platform.dbus import (
 
 log = logging.getLogger(__name__)
 
-# The project's reverse-DNS prefix is dev.presence; the interface name carries its version.
-EXTENSION_UUID = "presence@presence.dev"
-EXTENSION_BUS_NAME = "dev.presence.GnomeShellExtension"
-EXTENSION_PATH = "/dev/presence/GnomeShellExtension"
-EXTENSION_INTERFACE = "dev.presence.GnomeShellExtension1"
+# Under the project's prefix io.github.presence_desktop.Presence (docs/architecture.md); the
+# interface name carries its version.
+EXTENSION_UUID = "presence@presence-desktop.github.io"
+EXTENSION_BUS_NAME = "io.github.presence_desktop.Presence.GnomeShell"
+EXTENSION_PATH = "/io/github/presence_desktop/Presence/GnomeShell"
+EXTENSION_INTERFACE = "io.github.presence_desktop.Presence.GnomeShell1"
 EXTENSION_VERSION = 1  # bump with any change to the extension; setup and doctor compare it
 EXTENSION = RemoteObject(EXTENSION_BUS_NAME, EXTENSION_PATH, EXTENSION_INTERFACE)
 GNOME_SHELL_BUS_NAME = "org.gnome.Shell"

@@ -225,7 +225,7 @@ def test_setup_again_changes_nothing_and_keeps_other_extensions(
     session = gnome_session
     session.user.run(
         ["gsettings", "set", "org.gnome.shell", "enabled-extensions", "['other@example.org', "
-         "'presence@presence.dev']"],
+         "'presence@presence-desktop.github.io']"],
         session.env,
     )  # fmt: skip
     again = session.user.run(
@@ -236,4 +236,4 @@ def test_setup_again_changes_nothing_and_keeps_other_extensions(
     listed = session.user.run(
         ["gsettings", "get", "org.gnome.shell", "enabled-extensions"], session.env
     ).stdout
-    assert listed.strip() == "['other@example.org', 'presence@presence.dev']"
+    assert listed.strip() == "['other@example.org', 'presence@presence-desktop.github.io']"

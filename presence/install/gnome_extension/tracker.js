@@ -8,11 +8,11 @@
 // windows. Activate is what the integration tests use to focus windows in a known plan; it
 // does what a click on the window would do and nothing more.
 
-const PRESENCE_BUS_NAME = 'dev.presence.GnomeShellExtension';
-const PRESENCE_OBJECT_PATH = '/dev/presence/GnomeShellExtension';
+const PRESENCE_BUS_NAME = 'io.github.presence_desktop.Presence.GnomeShell';
+const PRESENCE_OBJECT_PATH = '/io/github/presence_desktop/Presence/GnomeShell';
 const PRESENCE_VERSION = @VERSION@;
 const PRESENCE_INTERFACE = `<node>
-  <interface name="dev.presence.GnomeShellExtension1">
+  <interface name="io.github.presence_desktop.Presence.GnomeShell1">
     <method name="GetVersion">
       <arg type="u" direction="out" name="version"/>
     </method>

@@ -44,6 +44,7 @@ from presence.rules.values import parse_time
 from presence.settings.files import Paths, database_url, ensure_private_dir, load_settings, zone_of
 from presence.settings.schema import Settings
 from presence.store import Device, RuleStore, Store
+from presence.store.holder import Holder, RecorderLock
 from presence.store.reporting import ReportQueries
 from presence.tracking.categories import categorizer
 from presence.tracking.privacy import Redactor
@@ -54,6 +55,8 @@ from presence.tracking.timeline import Timeline
 from presence.tracking.title_key import title_key
 
 log = logging.getLogger(__name__)
+HOLD_EVERY = 20.0
+"""Seconds between two refreshes of the recorder row (well inside holder.STALE_AFTER)."""
 
 
 EVENT_SPACING = 0.05
@@ -133,11 +136,16 @@ class Daemon:
     # -- rules (issue 3): enforcement after recording; None when built without it ----------
     enforcer: Enforcer | None = None
     rule_timer: RuleTimer | None = None
+    # one recorder per database (issue 11): the row this daemon holds, refreshed every tick
+    # that is HOLD_EVERY after the last; None when built without it
+    held: Holder | None = None
+    _held_at: float = float("-inf")
 
     def tick(self) -> None:
         """One tick: honour a pause, else sample and record. Never raises for a hiccup."""
         now = self.clock.now()
         mono = self.clock.monotonic()
+        self._hold(now, mono)
         pause = None
         try:
             pause = self.store.active_pause(self.device_id, now)
@@ -161,6 +169,24 @@ class Daemon:
         if self.recorder.record(closed, self.timeline.open, mono):
             self._beat(now, mono)
         self._enforce(obs)
+
+    def _hold(self, now: datetime, mono: float) -> None:
+        """Refresh this daemon's row in `recorders`; stop when another daemon has taken it
+        (this one looked gone: e.g. a long suspend), so that only one records."""
+        if self.held is None or mono - self._held_at < HOLD_EVERY:
+            return
+        self._held_at = mono
+        try:
+            kept = RecorderLock(self.store.engine).refresh(self.held, now)
+        except PresenceError as exc:
+            log.debug("cannot refresh the recorder row: %s", exc.message)
+            return
+        if not kept:
+            log.error(
+                "another daemon now records device %r in this database: stopping", self.held.device
+            )
+            self.held = None
+            self.stop_event.set()
 
     def _enforce(self, obs: Observation | None) -> None:
         """Rules (issue 3): hand the tick to the enforcer, which never raises."""
@@ -311,6 +337,11 @@ class Daemon:
             self.store.end_run(self.run_id, self.clock.now(), reason)
         except PresenceError as exc:
             log.error("cannot record the end of this run: %s", exc.message)
+        if self.held is not None:
+            try:
+                RecorderLock(self.store.engine).release(self.held)
+            except PresenceError as exc:
+                log.error("cannot release the recorder row: %s", exc.message)
         if self.rule_timer is not None:  # rules (issue 3): stop the timer, resume paused apps
             self.rule_timer.shutdown()
         if self.enforcer is not None:
@@ -339,6 +370,13 @@ def build(
     ensure_private_dir(paths.data_dir)
     store = Store.open(database_url(settings, paths))
     now = clock.now()
+    try:  # one recorder per database (issue 11), before anything is written
+        held = RecorderLock(store.engine).take(
+            settings.device.name, os.getpid(), socket.gethostname(), now
+        )
+    except PresenceError:
+        store.close()
+        raise
     device = store.device(settings.device.name, socket.gethostname(), now)
     run_id = store.start_run(device.id, os.getpid(), __version__, now)
     sampler = Sampler(
@@ -363,6 +401,7 @@ def build(
         wake_event=wake,
         fault_file=published.fault_file(ensure_private_dir(paths.runtime_dir)),
     )
+    daemon.held = held
     daemon.enforcer, daemon.rule_timer = _enforcement(
         settings, paths, clock, session, store, device
     )

@@ -139,3 +139,18 @@ categories = Table(
     Column("created", Float, nullable=False),
     Index("ix_categories_name", "name"),
 )
+
+# The daemon recording each device (issue 11): one row per device name, taken atomically (the
+# primary key refuses a second INSERT; a takeover is an UPDATE conditioned on the old token),
+# so a second daemon is refused whatever its runtime directory or host. `heartbeat` moves while
+# the holder lives; a row whose heartbeat is old, or whose pid is gone on this host, is stale.
+recorders = Table(
+    "recorders",
+    metadata,
+    Column("device_name", String(64), primary_key=True),
+    Column("token", String(32), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("hostname", String(255), nullable=False),
+    Column("since", Float, nullable=False),
+    Column("heartbeat", Float, nullable=False),
+)

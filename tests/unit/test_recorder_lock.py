@@ -1,0 +1,80 @@
+"""One recorder per database (issue 11): the row the database holds for each device."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from presence.core.errors import AlreadyRunningError, ExitCode
+from presence.store import Store
+from presence.store.holder import STALE_AFTER, RecorderLock
+
+NOW = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+@pytest.fixture
+def lock(tmp_path: Path) -> RecorderLock:
+    return RecorderLock(Store.open(f"sqlite:///{tmp_path / 'p.db'}").engine)
+
+
+def test_a_second_daemon_is_refused_naming_pid_host_and_since(lock: RecorderLock) -> None:
+    held = lock.take("laptop", os.getpid(), "here", NOW)
+    with pytest.raises(AlreadyRunningError) as refused:
+        lock.take("laptop", 4242, "there", NOW + timedelta(seconds=5))
+    assert refused.value.exit_code == ExitCode.ALREADY_RUNNING
+    assert f"pid {os.getpid()} on here" in refused.value.message
+    assert "since 2026-11-29 20:00:00 UTC" in refused.value.message
+    assert refused.value.hint and "device.name" in refused.value.hint
+    assert lock.holder("laptop") == held
+    # another device name in the same database is recorded by its own daemon
+    assert lock.take("desktop", 4242, "there", NOW).device == "desktop"
+
+
+def test_a_live_holder_on_this_host_is_not_taken_over_before_its_heartbeat_ages(
+    lock: RecorderLock,
+) -> None:
+    lock.take("laptop", os.getpid(), "here", NOW)
+    with pytest.raises(AlreadyRunningError):
+        lock.take("laptop", 4242, "here", NOW + timedelta(seconds=STALE_AFTER - 1))
+
+
+def test_a_stale_holder_is_taken_over(lock: RecorderLock) -> None:
+    old = lock.take("laptop", 4242, "elsewhere", NOW)
+    later = NOW + timedelta(seconds=STALE_AFTER + 1)
+    new = lock.take("laptop", 777, "here", later)
+    assert new.token != old.token and lock.holder("laptop") == new
+    assert not lock.refresh(old, later)  # the old holder learns it lost the row
+    lock.release(old)  # and cannot release the new holder's row
+    assert lock.holder("laptop") == new
+
+
+def test_a_dead_pid_on_this_host_is_taken_over_at_once(lock: RecorderLock) -> None:
+    lock.take("laptop", _dead_pid(), "here", NOW)
+    assert lock.take("laptop", os.getpid(), "here", NOW + timedelta(seconds=1)).pid == os.getpid()
+
+
+def test_refresh_and_release(lock: RecorderLock) -> None:
+    held = lock.take("laptop", os.getpid(), "here", NOW)
+    later = NOW + timedelta(seconds=STALE_AFTER * 3)
+    assert lock.refresh(held, later)
+    current = lock.holder("laptop")
+    assert current is not None and current.heartbeat == later
+    lock.release(held)
+    assert lock.holder("laptop") is None
+    assert lock.take("laptop", 4242, "there", later).pid == 4242
+
+
+def test_a_new_database_has_the_table(tmp_path: Path) -> None:
+    created = Store.open(f"sqlite:///{tmp_path / 'new.db'}")
+    assert "recorders" in inspect(created.engine).get_table_names()

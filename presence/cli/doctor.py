@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
@@ -12,6 +13,7 @@ from presence.cli.render import console, print_json
 from presence.daemon.session_lock import SessionLock
 from presence.health import faults
 from presence.health.doctor import diagnose
+from presence.install import browser
 
 app = typer.Typer()
 """Top-level command: added to the root app without a group name (cli/app.py)."""
@@ -27,6 +29,8 @@ def doctor(
     running = SessionLock(context.paths.lock_file).holder() is not None
     published = faults.fault_file(context.paths.runtime_dir) if running else None
     report = diagnose(context.settings, context.paths, fault_file=published)
+    # The browser extension's host (issue 14): install/ is beside health/, so it is asked here.
+    report.notes += browser.doctor_notes(context.paths.data_dir, time.time())
     if as_json:
         print_json(report.to_dict())
         return

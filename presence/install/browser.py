@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from presence.core.errors import PresenceError
+from presence.tracking.sites import all_reports
 
 HOST_NAME = "io.github.presence_desktop.presence"
 FIREFOX_ID = "presence@presence-desktop.github.io"
@@ -204,3 +205,41 @@ def sites_note(env: dict[str, str] | None = None) -> str:
         "installed: run `presence setup browser`. Without it the rule matches no app and "
         "nothing is blocked (there is no title-matching fallback yet)."
     )
+
+
+def doctor_notes(data_dir: Path, now: float, env: dict[str, str] | None = None) -> list[str]:
+    """One line per browser found or set up: is the host installed, and when did its extension
+    last report (from the host's report file; `now` is UTC epoch seconds)."""
+    env = dict(os.environ if env is None else env)
+    reports = {r.browser: r for r in all_reports(data_dir)}
+    lines = []
+    for item in BROWSERS:
+        installed = host_installed(item, env)
+        if not installed and not item.found(env):
+            continue
+        if not installed:
+            lines.append(
+                f"browser {item.name}: the extension's host is not installed "
+                "(run `presence setup browser`); sites are not recorded or blocked there"
+            )
+            continue
+        report = reports.get(item.name)
+        if report is None:
+            heard = "the extension has not reported yet (add it: `presence setup browser` says how)"
+        else:
+            ago = format_ago(now - report.ts)
+            state = "connected" if report.alive else "not running"
+            heard = f"the extension last reported {ago} ago ({state})"
+        lines.append(f"browser {item.name}: host installed; {heard}")
+    return lines
+
+
+def format_ago(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"

@@ -269,6 +269,10 @@ def test_sites_are_recorded_blocked_and_snoozed_in_chromium(
         report = json.loads((tmp_path / "data/presence/browser/chromium.json").read_text())
         assert report["site"] != "delta.test"
         assert not rows(db, "SELECT 1 FROM spans WHERE site = 'delta.test'")
+
+        notes = json.loads(presence(env, "doctor", "--json"))["notes"]
+        said = next(n for n in notes if n.startswith("browser chromium:"))
+        assert "host installed; the extension last reported" in said and "(connected)" in said
     finally:
         chrome.close()
         daemon.kill()

@@ -20,6 +20,7 @@ from presence.install.browser import (
     host_installed,
     setup,
 )
+from presence.tracking.sites import BrowserReport, write_report
 
 
 def fake_browser(bin_dir: Path, name: str) -> None:
@@ -122,3 +123,24 @@ def test_the_firefox_manifest_variant() -> None:
         "background",
     }
     assert set(firefox) <= allowed
+
+
+def test_doctor_says_per_browser_whether_the_host_is_there_and_when_it_last_heard(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    fake_browser(tmp_path / "bin", "chromium")
+    fake_browser(tmp_path / "bin", "firefox")
+    data = tmp_path / "data"
+    assert browser.doctor_notes(data, 1000.0, env) == [
+        "browser chromium: the extension's host is not installed (run `presence setup "
+        "browser`); sites are not recorded or blocked there",
+        "browser firefox: the extension's host is not installed (run `presence setup "
+        "browser`); sites are not recorded or blocked there",
+    ]
+    setup(data, env)
+    write_report(data, BrowserReport("chromium", os.getpid(), 990.0, True, True, "a.test"))
+    notes = browser.doctor_notes(data, 1000.0, env)
+    assert notes[0] == (
+        "browser chromium: host installed; the extension last reported 10 s ago (connected)"
+    )
+    assert notes[1].startswith("browser firefox: host installed; the extension has not reported")

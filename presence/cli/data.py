@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import socket
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from presence.cli.context import AppContext
 from presence.core.clock import SystemClock
-from presence.core.errors import AlreadyRunningError, StorageError
+from presence.core.errors import AlreadyRunningError, PresenceError, StorageError
 from presence.daemon.session_lock import SessionLock
 from presence.settings.files import database_url
+from presence.store import Store
+from presence.store.holder import Holder, RecorderLock
 
 if TYPE_CHECKING:
     from presence.store.maintenance import CheckReport, RepairReport
@@ -78,6 +81,37 @@ def _print_repair(report: RepairReport) -> None:
     typer.echo("Start recording again: `systemctl --user start presence` (or `presence run`).")
 
 
+def _recorder(url: str, device: str) -> Holder | None:
+    """The live daemon the database names as recording `device` (None: none, or unreadable)."""
+    try:
+        store = Store.open(url, migrate=False, create=False)
+    except PresenceError:
+        return None
+    try:
+        holder = RecorderLock(store.engine).holder(device)
+    except PresenceError:
+        return None
+    finally:
+        store.close()
+    now = SystemClock().now()
+    return holder if holder is not None and not holder.stale(now, socket.gethostname()) else None
+
+
+def _readable(url: str) -> bool:
+    """True when the database's recorder table can be read (so `_recorder` is an answer)."""
+    try:
+        store = Store.open(url, migrate=False, create=False)
+    except PresenceError:
+        return False
+    try:
+        RecorderLock(store.engine).holder("")
+        return True
+    except PresenceError:
+        return False
+    finally:
+        store.close()
+
+
 @app.command("repair")
 def repair_command(
     ctx: typer.Context,
@@ -93,15 +127,26 @@ def repair_command(
     """
     context: AppContext = ctx.obj
     url = database_url(context.settings, context.paths)
-    lock = SessionLock(context.paths.lock_file)
-    holder = lock.holder()
-    if holder is not None:
+    recording = _recorder(url, context.settings.device.name)
+    if recording is not None:
+        raise AlreadyRunningError(
+            f"the presence daemon ({recording.describe()}) is using the database: not repairing it",
+            hint=f"stop it first (`systemctl --user stop presence`, or `kill {recording.pid}` "
+            f"on {recording.hostname}), then run `presence data repair` again",
+        )
+    lock: SessionLock | None = SessionLock(context.paths.lock_file)
+    holder = lock.holder() if lock is not None else None
+    if holder is not None and recording is None and _readable(url):
+        # the session's daemon records another database (this one names no live recorder)
+        lock = None
+    elif holder is not None:
         raise AlreadyRunningError(
             f"the presence daemon (pid {holder}) is using the database: not repairing it",
             hint=f"stop it first (`systemctl --user stop presence`, or `kill {holder}`), "
             "then run `presence data repair` again",
         )
-    lock.acquire()  # a daemon (re)started meanwhile must not write into the file being rebuilt
+    if lock is not None:
+        lock.acquire()  # a daemon (re)started meanwhile must not write into the file rebuilt
     try:
         from presence.store.maintenance import repair  # noqa: PLC0415 - Alembic only when used
 
@@ -112,7 +157,8 @@ def repair_command(
             force=force,
         )
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
     if not report.rebuilt:
         _print_check(report.before)
         typer.echo("Nothing to repair (use --force to rebuild anyway).")

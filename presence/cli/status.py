@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Annotated
 
 import typer
@@ -9,10 +10,10 @@ import typer
 from presence.cli.context import AppContext
 from presence.cli.render import console, print_json, status_text
 from presence.core.clock import SystemClock
-from presence.daemon.session_lock import SessionLock
 from presence.health import faults
 from presence.health.status import daemon_status
 from presence.settings.files import zone_of
+from presence.store.holder import RecorderLock
 
 app = typer.Typer()
 """Top-level command: added to the root app without a group name (cli/app.py)."""
@@ -26,9 +27,14 @@ def status(
     """Show whether presence is recording, and the current app and state."""
     context: AppContext = ctx.obj
     now = SystemClock().now()
-    holder = SessionLock(context.paths.lock_file).holder()
+    store = context.store()
+    # The database names the daemon recording this device (issue 11); the session lock only
+    # says some daemon runs in this session, perhaps on another database.
+    recording = RecorderLock(store.engine).holder(context.settings.device.name)
+    live = recording is not None and not recording.stale(now, socket.gethostname())
+    holder = recording.pid if live and recording is not None else None
     result = daemon_status(
-        context.store(),
+        store,
         context.settings.device.name,
         holder,
         now,

@@ -71,6 +71,8 @@ def daemon_status(
     alive = run is not None and pid_exists(run.pid)
     running = lock_holder is not None or (fresh and alive)
     current = store.latest_span(device.id) if running else None
+    if current is not None and run is not None and current.end < run.started:
+        current = None  # the previous run's last span (a kill -9): not what this run sees
     pause = store.active_pause(device.id, now)
     pid = lock_holder if lock_holder is not None else (run.pid if running and run else None)
     faults = published.read(fault_file) if running and fault_file is not None else []

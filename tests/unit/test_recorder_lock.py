@@ -78,3 +78,42 @@ def test_refresh_and_release(lock: RecorderLock) -> None:
 def test_a_new_database_has_the_table(tmp_path: Path) -> None:
     created = Store.open(f"sqlite:///{tmp_path / 'new.db'}")
     assert "recorders" in inspect(created.engine).get_table_names()
+
+
+def test_status_and_repair_name_the_daemon_the_database_names(private_home: Path) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from presence.cli.app import app  # noqa: PLC0415
+    from presence.settings.files import Paths  # noqa: PLC0415
+
+    paths = Paths.resolve()
+    paths.data_dir.mkdir(parents=True)
+    store = Store.open(f"sqlite:///{paths.default_database}")
+    from presence.settings.files import load_settings  # noqa: PLC0415
+
+    device = load_settings(paths.config_file).device.name
+    RecorderLock(store.engine).take(device, os.getpid(), "elsewhere", datetime.now(UTC))
+    runner = CliRunner()
+    status = runner.invoke(app, ["status", "--json"])
+    assert status.exit_code == 0 and f'"pid": {os.getpid()}' in status.output
+    repair = runner.invoke(app, ["data", "repair", "--force"])
+    assert isinstance(repair.exception, AlreadyRunningError)
+    assert f"pid {os.getpid()} on elsewhere" in repair.exception.message
+
+
+def test_status_after_kill_9_does_not_show_the_previous_runs_last_span(tmp_path: Path) -> None:
+    from presence.core.model import Span, SpanState  # noqa: PLC0415
+    from presence.health.status import daemon_status  # noqa: PLC0415
+
+    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}")
+    device = store.device("laptop", "here", NOW)
+    first = store.start_run(device.id, _dead_pid(), "test", NOW)
+    store.save_spans(
+        device.id,
+        first,
+        [Span(NOW, NOW + timedelta(minutes=1), "firefox", None, SpanState.ACTIVE)],
+    )
+    later = NOW + timedelta(minutes=5)
+    store.start_run(device.id, os.getpid(), "test", later)  # restarted; nothing flushed yet
+    status = daemon_status(store, "laptop", os.getpid(), later + timedelta(seconds=3))
+    assert status.running and status.current is None

@@ -317,7 +317,13 @@ def run() -> dict[str, float]:
         "month": ["report", "--month", "--date", last],
         "year": ["report", "--from", (LAST_DAY - timedelta(days=364)).isoformat(), "--to", last],
     }
-    figures: dict[str, float] = {"days": days, "spans": spans, **loaded}
+    figures: dict[str, float] = {
+        "days": days,
+        "spans": spans,
+        "aw_window_events": loaded["window_events"],
+        "aw_afk_events": loaded["afk_events"],
+        "aw_load_s": loaded["seconds"],
+    }
     print(
         f"activitywatch: {days} days of history, {spans} presence spans; ActivityWatch "
         f"{loaded['window_events']:.0f} window + {loaded['afk_events']:.0f} AFK events"
@@ -343,7 +349,7 @@ def run() -> dict[str, float]:
                 f"{name} ({period['start']} .. {period['end']}, median of {runs}): "
                 f"presence {p_wall:.2f} s, {p_rss:.0f} MB | ActivityWatch {a_wall:.2f} s, "
                 f"server peak {a_rss:.0f} MB | per-app active time differs by at most "
-                f"{worst:.3%} (total {total:.3%})"
+                f"{worst * 100:.5f} % (total {total * 100:.5f} %)"
             )
     return figures
 

@@ -10,6 +10,7 @@ import typer
 from presence.cli.context import AppContext
 from presence.cli.render import console, print_json, status_text
 from presence.core.clock import SystemClock
+from presence.daemon.session_lock import SessionLock
 from presence.health import faults
 from presence.health.status import daemon_status
 from presence.settings.files import zone_of
@@ -33,12 +34,15 @@ def status(
     recording = RecorderLock(store.engine).holder(context.settings.device.name)
     live = recording is not None and not recording.stale(now, socket.gethostname())
     holder = recording.pid if live and recording is not None else None
+    # The failure counts live in this session's runtime dir: they are shown when the daemon
+    # holding this session's lock is the one recording this device.
+    here = holder is not None and SessionLock(context.paths.lock_file).holder() == holder
     result = daemon_status(
         store,
         context.settings.device.name,
         holder,
         now,
-        faults.fault_file(context.paths.runtime_dir),
+        faults.fault_file(context.paths.runtime_dir) if here else None,
     )
     if as_json:
         print_json(result.to_dict())

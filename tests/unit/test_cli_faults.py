@@ -4,6 +4,8 @@ counts the daemon publishes in the runtime directory; see presence.core.faults).
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,7 +18,10 @@ from presence.core.errors import BackendError
 from presence.core.faults import Faults
 from presence.daemon.session_lock import SessionLock
 from presence.health import faults as published
-from presence.settings.files import Paths
+from presence.settings.files import Paths, database_url
+from presence.settings.schema import Settings
+from presence.store import Store
+from presence.store.holder import RecorderLock
 
 T0 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 
@@ -35,10 +40,16 @@ def cli(
 
 @pytest.fixture
 def running(private_home: Path) -> Iterator[Paths]:
-    """A daemon holding the session lock, whose notifier failed three times in a row."""
+    """A daemon holding the session lock, whose notifier failed three times in a row..."""
     paths = Paths.resolve()
     lock = SessionLock(paths.lock_file)
     lock.acquire()
+    # ... and recording this device in its database (the row `presence status` asks).
+    store = Store.open(database_url(Settings(), paths))
+    RecorderLock(store.engine).take(
+        Settings().device.name, os.getpid(), socket.gethostname(), datetime.now(UTC)
+    )
+    store.close()
     faults = Faults("notifications")
     for _ in range(3):
         faults.failed(BackendError("notification server gone"), mono=0.0, wall=T0)

@@ -384,7 +384,7 @@ def build(
         zone_of(settings),
         Redactor(settings.privacy, title_key(paths.data_dir)),
         *_capabilities(settings, session, wake),
-        sites=BrowserReports(paths.data_dir),
+        sites=BrowserReports(paths.data_dir, wake=wake.set),
     )
     timeline = Timeline(settings.sampling.idle_after, settings.sampling.gap_after)
     recorder = Recorder(store, device.id, run_id, settings.sampling.flush_every)

@@ -55,6 +55,8 @@ class Sampler:
     def rebuild(self, capabilities: tuple[Capability[Any], ...]) -> None:
         """Replace every capability (after `close()`), e.g. when `[backends]` changed."""
         self.window, self.idle, self.counter, self.lock = capabilities
+        if self.sites is not None:
+            self.sites.watch()
 
     def missing(self) -> list[str]:
         """The capabilities with no working backend right now."""
@@ -115,6 +117,8 @@ class Sampler:
         return value
 
     def close(self) -> None:
+        if self.sites is not None:
+            self.sites.close()
         for cap in (self.window, self.idle, self.counter, self.lock):
             try:
                 cap.close()

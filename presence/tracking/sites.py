@@ -14,14 +14,20 @@ list as the extension's): a name under a suffix not listed gives its owner's dom
 
 from __future__ import annotations
 
+import ctypes
 import json
+import logging
 import os
 import re
+import select
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
 
 SUFFIXES = frozenset(
     [
@@ -233,14 +239,34 @@ def all_reports(data_dir: Path) -> Iterator[BrowserReport]:
 
 
 class BrowserReports:
-    """The site of the focused browser window, for the sampler. Sampler thread only.
+    """The site of the focused browser window, for the sampler. `site` on the sampler thread.
 
     A file is read again only when its modification time changed, so a tick costs a `stat`.
+    With `wake`, a watcher thread (inotify) calls it whenever a host writes a report, so a tab
+    switch is sampled at once rather than at the next tick: a title change alone may arrive
+    before the report, and would leave the old site on the new title until then.
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, wake: Callable[[], None] | None = None) -> None:
         self._folder = reports_dir(data_dir)
         self._cache: dict[str, tuple[int, BrowserReport | None]] = {}
+        self._wake = wake
+        self._watcher: ReportWatcher | None = None
+        self.watch()
+
+    def watch(self) -> None:
+        """Start the watcher (again, after `close`), if there is a `wake` to call."""
+        if self._wake is None or self._watcher is not None:
+            return
+        try:
+            self._watcher = ReportWatcher(self._folder, self._wake)
+        except OSError as exc:
+            log.warning("browser reports are read at each tick only: %s", exc)
+
+    def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
 
     def site(self, app: str | None) -> str | None:
         """The site the extension of browser `app` reported as focused, else None."""
@@ -260,3 +286,50 @@ class BrowserReports:
         if report is None or not report.focused or not report.alive:
             return None
         return report.site
+
+
+_IN_CLOSE_WRITE = 0x00000008
+_IN_MOVED_TO = 0x00000080
+_IN_NONBLOCK = 0o4000
+_IN_CLOEXEC = 0o2000000
+
+
+class ReportWatcher:
+    """Calls `wake` from its own thread after each report written into `folder` (created if
+    missing). Linux inotify through libc; raises OSError where it is unavailable."""
+
+    def __init__(self, folder: Path, wake: Callable[[], None]) -> None:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
+        if fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1 failed")
+        mask = _IN_CLOSE_WRITE | _IN_MOVED_TO
+        if libc.inotify_add_watch(fd, os.fsencode(folder), mask) < 0:
+            errno = ctypes.get_errno()
+            os.close(fd)
+            raise OSError(errno, f"cannot watch {folder}")
+        self._fd = fd
+        self._wake = wake
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="browser-reports", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._fd], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                os.read(self._fd, 65536)  # the events themselves do not matter: a report landed
+            except BlockingIOError:
+                continue
+            except OSError:
+                return
+            self._wake()
+
+    def close(self) -> None:
+        """Stop the thread and release the inotify descriptor. Any thread but the watcher's."""
+        self._stop.set()
+        self._thread.join(2)
+        os.close(self._fd)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -162,3 +163,19 @@ def test_focus_rules_take_sites() -> None:
         parse_rule("x", "focus", {**fields, "sites": "not a site"})
     with pytest.raises(InputError, match="does not apply"):
         parse_rule("x", "limit", {"per_day": "1h", "apps": "x", "sites": "youtube.com"})
+
+
+def test_a_report_written_wakes_the_sampler(tmp_path: Path) -> None:
+    woken = threading.Event()
+    reports = BrowserReports(tmp_path, wake=woken.set)
+    try:
+        assert not woken.wait(0.2)
+        write_report(tmp_path, report("alpha.test"))
+        assert woken.wait(5)
+        woken.clear()
+        reports.close()
+        reports.watch()  # as after the daemon rebuilt its backends
+        write_report(tmp_path, report("beta.test"))
+        assert woken.wait(5)
+    finally:
+        reports.close()

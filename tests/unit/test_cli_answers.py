@@ -1,0 +1,188 @@
+"""Issue 11: each bad or odd input a new user tried is answered with a clear error (what, where,
+what to do; a documented exit status, never an internal error) or handled right."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from presence.cli import main
+from presence.core.duration import format_until
+from presence.core.errors import ExitCode
+
+
+@pytest.fixture
+def home(private_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("COLUMNS", "200")
+    config = private_home / "cfg" / "presence" / "config.toml"
+    config.parent.mkdir()
+    config.write_text('[device]\nname = "vm"\n[reports]\ntimezone = "UTC"\n')
+    return private_home
+
+
+class Cli:
+    def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+        self.capsys = capsys
+        self.monkeypatch = monkeypatch
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        self.monkeypatch.setattr(sys, "argv", ["presence", *args])
+        with pytest.raises(SystemExit) as exited:
+            main()
+            raise SystemExit(0)
+        out, err = self.capsys.readouterr()
+        code = exited.value.code
+        assert "internal error" not in err and "Traceback" not in err
+        return (code if isinstance(code, int) else 0), out, err
+
+    def refused(self, *args: str, code: int = ExitCode.INPUT) -> str:
+        got, out, err = self(*args)
+        assert got == code, (got, out, err)
+        return err
+
+
+@pytest.fixture
+def cli(home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return Cli(capsys, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("focus", "99999999999999h", "--apps", "firefox"),
+        ("focus", "1000000000000000000000s", "--apps", "firefox"),
+        ("focus", "8d", "--apps", "firefox"),
+        ("pause", "99999999999999h"),
+        ("pause", "inf"),
+        ("pause", "nan"),
+        ("snooze", "99h"),
+    ],
+)
+def test_overflowing_durations_are_refused_with_the_bound(cli: Cli, args: tuple[str, ...]) -> None:
+    err = cli.refused(*args)
+    assert "DURATION must be at most" in err or "not a duration" in err
+    assert "hint:" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("report", "--date", "9999-12-31"),
+        ("report", "--date", "0001-01-01"),
+        ("report", "--from", "0001-01-02"),
+        ("report", "--month", "--date", "9999-12-01"),
+        ("trends", "--date", "0001-01-01"),
+        ("report", "--from", "1970-01-01", "--to", "9998-12-31"),
+    ],
+)
+def test_extreme_report_dates_are_refused(cli: Cli, args: tuple[str, ...]) -> None:
+    err = cli.refused(*args)
+    assert "outside the dates reports cover" in err or "longer than" in err
+    assert "hint:" in err
+
+
+def test_the_edges_of_the_report_dates_work(cli: Cli) -> None:
+    assert cli("report", "--month", "--date", "9998-12-31", "--format", "json")[0] == 0
+    assert cli("trends", "--date", "1970-01-01", "--weeks", "520", "--format", "json")[0] == 0
+
+
+def test_a_misspelt_tz_is_a_settings_error(
+    cli: Cli, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (home / "cfg" / "presence" / "config.toml").write_text('[device]\nname = "vm"\n')
+    monkeypatch.setenv("TZ", "Nonsense/Zone")  # reports.timezone = local: $TZ decides
+    err = cli.refused("today", code=ExitCode.CONFIG)
+    assert "TZ='Nonsense/Zone' is not a time zone" in err and "reports.timezone" in err
+
+
+def test_moments_not_today_carry_their_date(cli: Cli) -> None:
+    # the settings' zone is UTC
+    _, out, _ = cli("pause", "2d")
+    assert f"until {(datetime.now(UTC) + timedelta(days=2)).date().isoformat()} " in out
+    _, out, _ = cli("focus", "1d2h", "--apps", "firefox")
+    assert f"Focus until {(datetime.now(UTC) + timedelta(days=1, hours=2)):%Y-%m-%d %H:}" in out
+
+
+def test_format_until_shows_the_date_only_when_not_today() -> None:
+    moment = datetime(2026, 11, 30, 2, 38, 5)
+    assert format_until(moment, date(2026, 11, 30)) == "02:38"
+    assert format_until(moment, date(2026, 11, 29)) == "2026-11-30 02:38"
+    assert format_until(moment, date(2026, 11, 29), seconds=True) == "2026-11-30 02:38:05"
+
+
+def test_reasons_are_bounded(cli: Cli) -> None:
+    err = cli.refused("pause", "1m", "--reason", "x" * 100_000)
+    assert "at most 255" in err
+    assert "control characters" in cli.refused("pause", "1m", "--reason", "a\nb")
+    assert cli("pause", "1m", "--reason", "x" * 255)[0] == 0
+
+
+def test_rules_out_of_bounds_are_refused(cli: Cli) -> None:
+    err = cli.refused(
+        "rules",
+        "add",
+        "tech-free",
+        "old",
+        "--on",
+        "2001-01-01",
+        "--start",
+        "09:00",
+        "--end",
+        "10:00",
+    )
+    assert "2001-01-01 is in the past" in err
+    for per_day in ("25h", "99999999999h"):
+        err = cli.refused("rules", "add", "limit", "web", "--apps", "firefox", "--per-day", per_day)
+        assert "--per-day" in err
+    err = cli.refused(
+        "rules",
+        "add",
+        "tech-free",
+        "hour",
+        "--days",
+        "daily",
+        "--start",
+        "09:00",
+        "--end",
+        "10:00",
+        "--warn",
+        "48h",
+    )
+    assert "--warn 48h is not shorter than the 1h it warns of" in err
+    assert (
+        cli(
+            "rules",
+            "add",
+            "tech-free",
+            "hour",
+            "--days",
+            "daily",
+            "--start",
+            "09:00",
+            "--end",
+            "10:00",
+            "--warn",
+            "30m",
+        )[0]
+        == 0
+    )
+    # a rule already stored stays editable in its other fields
+    assert cli("rules", "edit", "hour", "--end", "11:00")[0] == 0
+
+
+def test_importing_a_device_free_rule_names_this_device_and_takes_device(
+    cli: Cli, tmp_path: Path
+) -> None:
+    file = tmp_path / "import1.toml"
+    file.write_text(
+        '[[rules]]\nname = "lunch"\nkind = "device-free"\ndays = "daily"\n'
+        'start = "12:00"\nend = "13:00"\n'
+    )
+    err = cli.refused("rules", "import", str(file))
+    assert f"{file}: rule 'lunch': devices is missing" in err
+    assert 'devices = ["vm"]' in err
+    file.write_text(file.read_text() + 'device = "vm"\n')
+    assert cli("rules", "import", str(file))[0] == 0

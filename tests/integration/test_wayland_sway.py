@@ -154,18 +154,18 @@ def test_recorded_spans_match_the_plan(sway_session: SwayServer, tmp_path: Path)
     assert "alpha window" not in log  # titles only at DEBUG
 
 
-def test_a_close_apps_rule_closes_a_foot_window(sway_session: SwayServer, tmp_path: Path) -> None:
+def test_a_close_apps_rule_closes_a_foot_window_and_swaylock_is_recorded(
+    sway_session: SwayServer, tmp_path: Path
+) -> None:
     sway = sway_session
     victim = sway.foot("victim", "to be closed")
     other = sway.foot("other", "left alone")
     root = sway.user.private_dir("presence-daemon-")
     daemon = UserDaemonProcess(sway.user, root, session_env(sway), CONFIG)
-    now = time.gmtime()
-    start = time.strftime("%H:%M:%S", time.gmtime(time.time() - 60))
+    # from a minute ago for half an hour (a window crossing midnight UTC ends the next day)
+    began = time.gmtime(time.time() - 60)
+    on, start = time.strftime("%Y-%m-%d", began), time.strftime("%H:%M:%S", began)
     end = time.strftime("%H:%M:%S", time.gmtime(time.time() + 1800))
-    on = time.strftime("%Y-%m-%d", now)
-    if end < start:
-        pytest.skip("the rule's window would cross midnight UTC; run again in a minute")
     done = daemon.cli(
         "rules", "add", "tech-free", "closing", "--on", on, "--start", start, "--end", end,
         "--apps", "victim", "--action", "close-apps", "--grace", "0s",
@@ -177,6 +177,9 @@ def test_a_close_apps_rule_closes_a_foot_window(sway_session: SwayServer, tmp_pa
         victim.wait(timeout=20)  # closed through sway: `[con_id=N] kill`
         assert other.poll() is None
         assert sway.window("victim") is None and sway.window("other") is not None
+        sway.lock()  # and the daemon records the locked screen (locker-process)
+        locked_at = time.time()
+        time.sleep(2.5)
         assert daemon.stop(signal.SIGTERM) == 0
     except subprocess.TimeoutExpired:
         pytest.fail(f"the victim window was not closed:\n{daemon.log()[-3000:]}")
@@ -184,3 +187,5 @@ def test_a_close_apps_rule_closes_a_foot_window(sway_session: SwayServer, tmp_pa
         daemon.kill()
     assert "Traceback" not in daemon.log()
     assert psutil.pid_exists(other.pid)
+    locked = [s for s in daemon.spans() if s.state is SpanState.LOCKED]
+    assert locked and abs(locked[0].start.timestamp() - locked_at) <= 1.5, daemon.spans()

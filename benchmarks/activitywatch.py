@@ -57,6 +57,8 @@ RUNS = {"week": 5, "month": 5, "year": 3}
 WINDOW_BUCKET = f"aw-watcher-window_{HOST}"
 AFK_BUCKET = f"aw-watcher-afk_{HOST}"
 LIMIT = 100  # aw-webui's default_limit
+# Requests to the loopback server never go through a proxy from the environment.
+_LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 # aw-webui's defaultCategories (src/util/classes.ts) as classes_for_query sends them: the
 # "Uncategorized" entry has no rule type and is left out.
@@ -181,10 +183,12 @@ def _aw_storage(python: Path, db: Path, days: int) -> tuple[Path, dict[str, floa
         done = subprocess.run(
             [str(python), str(loader), str(db), HOST],
             env=_aw_env(home),
-            check=True,
+            check=False,
             capture_output=True,
             text=True,
         )
+        if done.returncode != 0:
+            raise RuntimeError(f"loading ActivityWatch's storage failed: {done.stderr[-2000:]}")
         counts = json.loads(done.stdout.strip().splitlines()[-1])
         marker.write_text(json.dumps(counts))
         print(
@@ -217,7 +221,7 @@ class AWServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"aw-server exited with {self.process.returncode}")
             try:
-                with urllib.request.urlopen(f"{self.url}/info", timeout=2):
+                with _LOOPBACK.open(f"{self.url}/info", timeout=2):
                     return self
             except OSError:
                 if time.monotonic() > deadline:
@@ -249,7 +253,7 @@ class AWServer:
             headers={"Content-Type": "application/json"},
         )
         started = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=3600) as response:
+        with _LOOPBACK.open(request, timeout=3600) as response:
             answer = json.loads(response.read())
         wall = time.perf_counter() - started
         return wall, self._hwm_mb(), answer[0]

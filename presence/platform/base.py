@@ -84,10 +84,27 @@ class Session:
             session_type=env.get("XDG_SESSION_TYPE") or None,
             session_bus=bus,
             runtime_dir=runtime_dir,
-            sway_socket=env.get("SWAYSOCK") or env.get("I3SOCK") or None,
+            sway_socket=env.get("SWAYSOCK") or env.get("I3SOCK") or _sway_socket(runtime_dir),
             hyprland_instance=env.get("HYPRLAND_INSTANCE_SIGNATURE") or None,
             desktop=env.get("XDG_CURRENT_DESKTOP") or None,
         )
+
+
+def _sway_socket(runtime_dir: str | None) -> str | None:
+    """The IPC socket of the one sway of this user running now, when SWAYSOCK is not set.
+
+    A systemd user service often lacks SWAYSOCK (the session did not import it). sway names
+    its socket `sway-ipc.UID.PID.sock` in the runtime dir (sway's ipc-server.c); it is used
+    only when exactly one belongs to a live process, never guessed between two sessions.
+    """
+    if not runtime_dir:
+        return None
+    live = []
+    for path in Path(runtime_dir).glob(f"sway-ipc.{os.getuid()}.*.sock"):
+        pid = path.name.split(".")[2]
+        if pid.isdigit() and Path("/proc", pid).exists():
+            live.append(str(path))
+    return live[0] if len(live) == 1 else None
 
 
 class WindowSource(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,19 @@ def test_doctor_says_why_and_what_works(tmp_path: Path, monkeypatch: pytest.Monk
     assert x11.reason == XWAYLAND_REASON
     assert "sway" in x11.hint
     assert any("Wayland session (sway)" in note and "x11" in note for note in report.notes)
+
+
+def test_the_sway_socket_is_found_without_swaysock(tmp_path: Path) -> None:
+    """A user service often lacks SWAYSOCK: the one live sway's socket in the runtime dir."""
+    uid = os.getuid()
+    env = {"XDG_RUNTIME_DIR": str(tmp_path), "WAYLAND_DISPLAY": "wayland-1"}
+    assert Session.from_env(env).sway_socket is None
+    dead = tmp_path / f"sway-ipc.{uid}.999999999.sock"  # no such pid
+    dead.touch()
+    assert Session.from_env(env).sway_socket is None
+    live = tmp_path / f"sway-ipc.{uid}.{os.getpid()}.sock"
+    live.touch()
+    assert Session.from_env(env).sway_socket == str(live)
+    assert Session.from_env({**env, "SWAYSOCK": "/given"}).sway_socket == "/given"
+    (tmp_path / f"sway-ipc.{uid}.1.sock").touch()  # two live sways: no guessing
+    assert Session.from_env(env).sway_socket is None

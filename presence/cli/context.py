@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from presence.core.errors import StorageError
 from presence.settings.files import Paths, database_url, load_settings
 from presence.settings.schema import Settings
 from presence.store import RuleStore, Store
@@ -34,7 +35,13 @@ class AppContext:
 
     def store(self, *, create: bool = True) -> Store:
         """The database, migrated. With create=False a missing SQLite file is an error."""
-        self.paths.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            self.paths.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot create the data directory {self.paths.data_dir}: {exc.strerror}",
+                hint="make its parent writable, or choose another with PRESENCE_DATA_DIR",
+            ) from None
         store = Store.open(database_url(self.settings, self.paths), create=create)
         self._stores.append(store)
         return store

@@ -23,7 +23,7 @@ import tomli_w
 import tzlocal
 
 from presence.core.duration import parse_duration
-from presence.core.errors import ConfigError
+from presence.core.errors import ConfigError, StorageError
 from presence.settings.schema import APP, DURATION, SECTIONS, Settings, field_meta
 
 
@@ -57,10 +57,20 @@ class Paths:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) if needed and make it 0700: presence's files are private."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o700)
+    """Create `path` (and parents) if needed and make it 0700: presence's files are private.
+
+    Raises StorageError (exit 4) when that fails, e.g. on a read-only mount.
+    """
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot prepare the directory {path}: {exc.strerror}",
+            hint="presence keeps its files there: make it writable (e.g. remount it "
+            "read-write), or choose another with PRESENCE_DATA_DIR or XDG_DATA_HOME",
+        ) from None
     return path
 
 

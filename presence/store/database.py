@@ -57,6 +57,17 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database).expanduser()
 
 
+def read_only_dir(directory: Path) -> bool:
+    """True when files cannot be created in `directory`: a read-only mount (which binds root
+    too), or permissions this user lacks."""
+    try:
+        if os.statvfs(directory).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return not os.access(directory, os.W_OK)
+
+
 def _prepare_sqlite_file(path: Path) -> None:
     """Create the directory 0700 and the file 0600 before SQLite does (with the umask's mode).
 
@@ -106,6 +117,12 @@ def create(url: str, *, create_file: bool = True) -> Engine:
         try:
             _prepare_sqlite_file(path)
         except OSError as exc:
+            if path.exists():  # issue 11: it exists; what fails is writing beside it
+                raise StorageError(
+                    f"cannot open the database {path} for writing: {exc.strerror}",
+                    hint=f"presence writes to it and beside it (-wal, -shm): make {path.parent} "
+                    "writable (e.g. remount it read-write), or set database.url",
+                ) from None
             raise StorageError(
                 f"cannot create the database {path}: {exc.strerror}",
                 hint="check the directory's permissions and free space, or set database.url",

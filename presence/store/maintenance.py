@@ -8,6 +8,7 @@ must make sure no daemon writes meanwhile (the CLI holds the session lock).
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -104,7 +105,7 @@ def _sqlite_problems(path: Path) -> list[str]:
         ]
     try:
         # mode=rw: never create a file; the check itself writes nothing.
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, timeout=5)
+        conn = sqlite3.connect(_check_uri(path), uri=True, timeout=5)
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open {path}: {exc}", hint="check its permissions") from None
     try:
@@ -123,6 +124,16 @@ def _sqlite_problems(path: Path) -> list[str]:
     if problems:
         problems.extend(_size_problems(path))
     return problems
+
+
+def _check_uri(path: Path) -> str:
+    """How a check opens the file: read-write without creating it, or, when its directory
+    cannot be written (a read-only mount), immutable: SQLite then reads a WAL database without
+    its -shm file, and nobody can change the file meanwhile anyway (issue 11: a read-only
+    directory is not a damaged database)."""
+    if database.read_only_dir(path.parent):
+        return f"{path.as_uri()}?mode=ro&immutable=1"
+    return f"{path.as_uri()}?mode=rw"
 
 
 def _size_problems(path: Path) -> list[str]:
@@ -156,7 +167,7 @@ def _schema_findings(url: str, path: Path | None) -> tuple[list[str], list[str]]
         engine = database.create(url, create_file=False)
     else:
         # Not database.create: its connect hook sets journal_mode, and a check never writes.
-        uri = f"{path.as_uri()}?mode=rw"
+        uri = _check_uri(path)
         engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
     try:
         with engine.connect() as connection:
@@ -280,6 +291,12 @@ def _backup(path: Path, stamp: datetime) -> tuple[Path, ...]:
     except OSError as exc:
         for partial in written:
             partial.unlink(missing_ok=True)
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise StorageError(
+                f"cannot back up {path} before repairing it: {exc.strerror}",
+                hint=f"presence writes the backup and the rebuilt file beside it: make "
+                f"{path.parent} writable (e.g. remount it read-write), then try again",
+            ) from None
         raise StorageError(
             f"cannot back up {path} before repairing it: {exc.strerror}",
             hint="free some space (the backup needs as much as the database), then try again",

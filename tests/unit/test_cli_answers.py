@@ -186,3 +186,24 @@ def test_importing_a_device_free_rule_names_this_device_and_takes_device(
     assert 'devices = ["vm"]' in err
     file.write_text(file.read_text() + 'device = "vm"\n')
     assert cli("rules", "import", str(file))[0] == 0
+
+
+def test_a_data_dir_that_cannot_be_made_private_is_a_storage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno  # noqa: PLC0415
+
+    from presence.core.errors import StorageError  # noqa: PLC0415
+    from presence.settings.files import ensure_private_dir  # noqa: PLC0415
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o755)
+
+    def refuse(self: Path, mode: int) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(Path, "chmod", refuse)
+    with pytest.raises(StorageError) as failed:
+        ensure_private_dir(shared)
+    assert failed.value.exit_code == ExitCode.STORAGE and "Read-only" in failed.value.message

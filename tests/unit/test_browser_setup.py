@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ from presence.install.browser import (
     setup,
 )
 from presence.tracking.sites import BrowserReport, write_report
+from tests.unit.test_cli import cli, home
+
+__all__ = ["home"]
 
 
 def fake_browser(bin_dir: Path, name: str) -> None:
@@ -144,3 +148,29 @@ def test_doctor_says_per_browser_whether_the_host_is_there_and_when_it_last_hear
         "browser chromium: host installed; the extension last reported 10 s ago (connected)"
     )
     assert notes[1].startswith("browser firefox: host installed; the extension has not reported")
+
+
+def test_setup_browser_and_a_site_rule_through_the_cli(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(home / "home"))
+    monkeypatch.setenv("PATH", str(home / "bin"))
+    fake_browser(home / "bin", "chromium")
+    add = ["rules", "add", "focus", "deep-work", "--days", "weekdays", "--start", "09:00"]
+    add += ["--end", "11:30", "--sites", "youtube.com,reddit.com"]
+    code, out, _ = cli(capsys, monkeypatch, *add)
+    assert code == 0 and "its host is not installed: run `presence setup browser`" in " ".join(
+        out.split()
+    )
+    assert "no title-matching fallback" in " ".join(out.split())
+    code, out, _ = cli(capsys, monkeypatch, "setup", "browser")
+    assert code == 0 and "Installed the native host for Chromium" in out
+    assert "Load unpacked" in out and str(home / "data" / "presence" / "browser-extension") in out
+    code, out, _ = cli(capsys, monkeypatch, "rules", "edit", "deep-work", "--sites", "x.com")
+    assert code == 0
+    code, out, _ = cli(capsys, monkeypatch, "rules", "show", "deep-work", "--json")
+    assert code == 0 and '"x.com"' in out
+    monkeypatch.setenv("PATH", str(home / "empty"))
+    shutil.rmtree(home / "cfg" / "chromium")  # no browser on PATH and no profile left
+    code, _, err = cli(capsys, monkeypatch, "setup", "browser")  # nothing found: an error
+    assert code != 0 and "no supported browser found" in err and "Traceback" not in err

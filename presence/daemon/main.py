@@ -158,7 +158,9 @@ class Daemon:
                 closed = self.timeline.close(max(pause.start, self._last_wall or pause.start))
                 self.recorder.record(closed, None, mono)
             self._beat(now, mono)
-            self._enforce(None)
+            # Pausing recording is not pausing rules (issue 10): the rules are judged from
+            # what the platform still sees (focus, idle, lock); nothing is recorded.
+            self._enforce(self.sampler.sample())
             return
         if self.paused_reason is not None:
             log.info("recording again")

@@ -94,11 +94,20 @@ def add(
         _queries(ctx), name, app_pattern, title_pattern, replace, SystemClock().now()
     )
     what = " and ".join(
-        f"{field} ~ {pattern!r}"
+        f"{field} ~ {shown(pattern)}"
         for field, pattern in (("app", rule.app), ("title", rule.title))
         if pattern is not None
     )
     console().print(f"Added: {what} → {rule.name}", markup=False)
+
+
+def shown(pattern: str) -> str:
+    """A regular expression quoted as typed (repr() would double each backslash), control
+    characters escaped so the line stays one line."""
+    escaped = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in pattern
+    )
+    return f"'{escaped}'"
 
 
 @app.command("remove")
@@ -128,7 +137,7 @@ def test(
     out.print(rules[0].name, markup=False)
     for rule in rules:
         pattern = " and ".join(
-            f"{field} ~ {value!r}"
+            f"{field} ~ {shown(value)}"
             for field, value in (("app", rule.app), ("title", rule.title))
             if value is not None
         )

@@ -207,3 +207,10 @@ def test_a_data_dir_that_cannot_be_made_private_is_a_storage_error(
     with pytest.raises(StorageError) as failed:
         ensure_private_dir(shared)
     assert failed.value.exit_code == ExitCode.STORAGE and "Read-only" in failed.value.message
+
+
+def test_categories_show_patterns_as_typed(cli: Cli) -> None:
+    _, out, _ = cli("categories", "add", "digits", "--app", r"^\d+x$")
+    assert r"app ~ '^\d+x$' → digits" in out
+    _, out, _ = cli("categories", "test", "12x")
+    assert out.splitlines()[0] == "digits" and r"'^\d+x$'" in out and r"\\d" not in out

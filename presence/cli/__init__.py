@@ -5,7 +5,8 @@ Errors: every PresenceError becomes a message, its hint and its exit status here
 
 `presence run` takes a lean path (presence.cli.run.daemon_main, argparse): the daemon runs all
 day, and Typer (with pydantic), the report, rules and rendering modules would cost it memory
-for nothing.
+for nothing. `presence status` answers from the daemon's snapshot file when it can
+(presence.cli.status_fast): status bars run it every few seconds.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ def main() -> None:
 
             daemon_main(sys.argv[1:])
             return
+        if _command(sys.argv[1:]) == "status" and "--debug" not in sys.argv:
+            # Status bars run this every few seconds: answered from the daemon's snapshot
+            # without Typer, rich or SQLAlchemy when it can be (issue 13).
+            from presence.cli.status_fast import fast_main  # noqa: PLC0415
+
+            answered = fast_main(sys.argv[sys.argv.index("status") + 1 :])
+            if answered is not None:
+                sys.exit(answered)
         from presence.cli.app import app  # noqa: PLC0415
 
         # Standalone mode: Typer reports usage errors itself (exit 2) and exits via SystemExit.

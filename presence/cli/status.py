@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import socket
+import sys
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
+from presence.cli import status_fast
 from presence.cli.context import AppContext
 from presence.cli.render import console, print_json, status_text
 from presence.core.clock import SystemClock
+from presence.core.errors import InputError
 from presence.daemon.session_lock import SessionLock
 from presence.health import faults
 from presence.health.status import daemon_status
@@ -20,13 +24,44 @@ app = typer.Typer()
 """Top-level command: added to the root app without a group name (cli/app.py)."""
 
 
+def _echo(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def now_utc() -> datetime:
+    return SystemClock().now()
+
+
 @app.command("status")
 def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="text, json, or a status bar's: waybar, i3blocks, polybar (docs/status-bars.md).",
+        ),
+    ] = "text",
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Print a line whenever it changes, until stopped.")
+    ] = False,
 ) -> None:
     """Show whether presence is recording, and the current app and state."""
     context: AppContext = ctx.obj
+    if fmt not in status_fast.FORMATS:
+        raise InputError(
+            f"unknown --format {fmt!r}", hint="use one of " + ", ".join(status_fast.FORMATS)
+        )
+    as_json = as_json or fmt == "json"
+    if follow or fmt in status_fast.BARS:  # from the daemon's snapshot (issue 13)
+        run_dir = context.paths.runtime_dir
+        if follow:
+            status_fast.follow("json" if as_json else fmt, run_dir, _echo)
+        else:
+            _echo(status_fast.render(fmt, status_fast.live(run_dir), now_utc()) + "\n")
+        return
     now = SystemClock().now()
     store = context.store()
     # The database names the daemon recording this device (issue 11); the session lock only

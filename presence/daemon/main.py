@@ -29,11 +29,13 @@ from presence import __version__
 from presence.core.clock import Clock, SystemClock
 from presence.core.errors import BackendError, ConfigError, PresenceError
 from presence.core.model import Observation
+from presence.daemon.glance import Glance
 from presence.daemon.scheduling import RuleTimer
 from presence.daemon.sd_notify import SystemdNotifier
 from presence.daemon.session_lock import SessionLock
 from presence.enforce import Enforcer
 from presence.health import faults as published
+from presence.health.snapshot import snapshot_file
 from presence.platform.base import Session
 from presence.platform.capability import Capability
 from presence.platform.log_notify import LogNotifier
@@ -43,7 +45,7 @@ from presence.rules.engine import Policy
 from presence.rules.values import parse_time
 from presence.settings.files import Paths, database_url, ensure_private_dir, load_settings, zone_of
 from presence.settings.schema import Settings
-from presence.store import Device, RuleStore, Store
+from presence.store import Device, Pause, RuleStore, Store
 from presence.store.holder import Holder, RecorderLock
 from presence.store.reporting import ReportQueries
 from presence.tracking.categories import categorizer
@@ -140,6 +142,9 @@ class Daemon:
     # that is HOLD_EVERY after the last; None when built without it
     held: Holder | None = None
     _held_at: float = float("-inf")
+    # the live state for status bars and D-Bus (issue 13); None when built without it
+    glance: Glance | None = None
+    pause: Pause | None = None
 
     def tick(self) -> None:
         """One tick: honour a pause, else sample and record. Never raises for a hiccup."""
@@ -151,6 +156,7 @@ class Daemon:
             pause = self.store.active_pause(self.device_id, now)
         except PresenceError as exc:
             log.debug("cannot read pauses: %s", exc.message)
+        self.pause = pause
         if pause is not None:
             if self.paused_reason is None:
                 log.info("paused (%s) until %s", pause.reason, pause.end_at() or "resumed")
@@ -286,6 +292,7 @@ class Daemon:
 
     def _report(self) -> None:
         self.publish_faults()
+        self.publish_glance()
         mono = self.clock.monotonic()
         seconds = self.notifier.watchdog_seconds
         if seconds is not None and mono - self._watchdog_at >= seconds / 3:
@@ -296,6 +303,21 @@ class Daemon:
             if status != self._status:
                 self._status = status
                 self.notifier.status(status)
+
+    def publish_glance(self) -> None:
+        """Keep the status snapshot (and the D-Bus properties) current (issue 13)."""
+        if self.glance is None:
+            return
+        faults = self.sampler.faults() + (self.enforcer.faults() if self.enforcer else [])
+        self.glance.update(
+            self.clock.now(),
+            self.clock.monotonic(),
+            self.timeline.open,
+            self.pause,
+            self.enforcer.rules if self.enforcer is not None else [],
+            self.recorder.pending > 0,
+            faults,
+        )
 
     def reload(self) -> None:
         """Re-read the settings file (SIGHUP). An invalid file keeps the settings in force."""
@@ -353,6 +375,8 @@ class Daemon:
         self.notifier.close()
         if self.fault_file is not None:
             published.remove(self.fault_file)
+        if self.glance is not None:
+            self.glance.close()
 
 
 def build(
@@ -404,6 +428,15 @@ def build(
         fault_file=published.fault_file(ensure_private_dir(paths.runtime_dir)),
     )
     daemon.held = held
+    daemon.glance = Glance(
+        snapshot_file(ensure_private_dir(paths.runtime_dir)),
+        store,
+        device.name,
+        device.id,
+        zone_of(settings),
+        parse_time(settings.reports.day_start, "reports.day_start"),
+        now,
+    )
     daemon.enforcer, daemon.rule_timer = _enforcement(
         settings, paths, clock, session, store, device
     )

@@ -190,6 +190,11 @@ class Enforcer:
                 except Exception:
                     log.debug("closing %s raised", cap.name, exc_info=True)
 
+    @property
+    def rules(self) -> list[Rule]:
+        """The rules as last read (replaced whole on a change, never mutated). Any thread."""
+        return self._ruleset.rules
+
     def faults(self) -> list[FaultSnapshot]:
         """What failed since the start (backends and steps), for `status` and `doctor`.
         Any thread."""
@@ -298,7 +303,8 @@ class Enforcer:
             rule = self._ruleset.get(event.rule_name)
             if rule is not None and journal.relevant(event, self._device_id):
                 journal.apply(event, rule, self._state)
-                log.info("%s of %s (%s)", event.event, rule.name, event.detail.get("reason", ""))
+                why = event.detail.get("reason")
+                log.info("%s of %s%s", event.event, rule.name, f" ({why})" if why else "")
 
     # -- a notification's Snooze button ----------------------------------------------------
 

@@ -7,6 +7,7 @@ description and bounds in its annotation; `reference.py` renders docs/configurat
 from __future__ import annotations
 
 import re
+import shlex
 import socket
 from enum import StrEnum
 from typing import Annotated, Any, Literal, get_type_hints
@@ -233,6 +234,18 @@ class RuleSettings(_Section, frozen=True):
     focus_apps: Annotated[
         list[str], Meta(description="apps `presence focus` keeps away when none are named")
     ] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.lock_command:
+            try:
+                words = shlex.split(self.lock_command)
+            except ValueError as exc:
+                raise ValueError(
+                    f"lock_command: {self.lock_command!r} cannot be split into words ({exc}): "
+                    "close the quote, or escape it with a backslash"
+                ) from None
+            if not words:
+                raise ValueError("lock_command: holds no command: give one, or leave it empty")
 
 
 class Settings(_Section, frozen=True):

@@ -214,3 +214,11 @@ def test_categories_show_patterns_as_typed(cli: Cli) -> None:
     assert r"app ~ '^\d+x$' → digits" in out
     _, out, _ = cli("categories", "test", "12x")
     assert out.splitlines()[0] == "digits" and r"'^\d+x$'" in out and r"\\d" not in out
+
+
+def test_an_unsplittable_lock_command_is_reported(cli: Cli, home: Path) -> None:
+    config = home / "cfg" / "presence" / "config.toml"
+    config.write_text('[rules]\nlock_command = "slock \\"oops"\n')
+    for args in (("config", "check"), ("doctor",)):
+        err = cli.refused(*args, code=ExitCode.CONFIG)
+        assert f"{config}: 'rules.lock_command'" in err and "cannot be split" in err

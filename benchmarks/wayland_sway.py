@@ -39,7 +39,7 @@ def session(sway: SwayServer, minutes: float) -> dict[str, float]:
     rng = random.Random(42)
     for app in (*APPS, "parking"):
         sway.foot(app, f"{app} window")
-    root = sway.user.private_dir("presence-bench-")
+    root = sway.private_dir("daemon")
     env = {**sway.env, "DBUS_SYSTEM_BUS_ADDRESS": NO_SYSTEM_BUS}
     daemon = UserDaemonProcess(sway.user, root, env, CONFIG)
     # The first start creates and migrates the database; the measured run is the all-day case.

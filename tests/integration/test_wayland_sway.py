@@ -112,7 +112,7 @@ def test_recorded_spans_match_the_plan(sway_session: SwayServer, tmp_path: Path)
     sway = sway_session
     for app in ("alpha", "beta", "gamma", "parking"):
         sway.foot(app, f"{app} window")
-    root = sway.user.private_dir("presence-daemon-")
+    root = sway.private_dir("daemon")
     daemon = UserDaemonProcess(sway.user, root, session_env(sway), CONFIG)
     daemon.start()
     truth: dict[str, float] = defaultdict(float)
@@ -160,7 +160,7 @@ def test_a_close_apps_rule_closes_a_foot_window_and_swaylock_is_recorded(
     sway = sway_session
     victim = sway.foot("victim", "to be closed")
     other = sway.foot("other", "left alone")
-    root = sway.user.private_dir("presence-daemon-")
+    root = sway.private_dir("daemon")
     daemon = UserDaemonProcess(sway.user, root, session_env(sway), CONFIG)
     # from a minute ago for half an hour (a window crossing midnight UTC ends the next day)
     began = time.gmtime(time.time() - 60)

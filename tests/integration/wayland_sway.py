@@ -133,6 +133,15 @@ class SwayServer:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
+    def private_dir(self, name: str) -> Path:
+        """A new 0700 directory of the user inside this session's runtime dir, removed with
+        it at stop (e.g. the root of a UserDaemonProcess)."""
+        assert self.runtime_dir is not None, "sway was not started"
+        path = self.runtime_dir / name
+        path.mkdir(mode=0o700)
+        self.user.chown(path)
+        return path
+
     # -- clients and control -----------------------------------------------------------------
 
     def spawn(

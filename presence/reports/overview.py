@@ -64,6 +64,7 @@ class Grouped:
 
 def group(rows: Iterable[TitleUsage], categories: Categorizer) -> Grouped:
     out = Grouped()
+    seen: dict[str, dict[str, float]] = {}  # every category of each app, idle time too
     for row in rows:
         if row.state == "locked":
             out.totals.locked_seconds += row.seconds
@@ -71,6 +72,8 @@ def group(rows: Iterable[TitleUsage], categories: Categorizer) -> Grouped:
         app = row.app or NO_WINDOW
         entry = out.apps.get(app) or out.apps.setdefault(app, Share(app))
         name = categories.categorize(row.app, row.title, row.site)
+        any_state = seen.setdefault(app, {})
+        any_state[name] = any_state.get(name, 0.0) + row.seconds
         category = out.categories.get(name) or out.categories.setdefault(name, Share(name))
         site = None
         if row.site:
@@ -91,8 +94,10 @@ def group(rows: Iterable[TitleUsage], categories: Categorizer) -> Grouped:
             if site is not None:
                 site.idle_seconds += row.seconds
     for app, entry in out.apps.items():
-        shares = out.app_categories.get(app)
-        entry.category = max(shares, key=shares.__getitem__) if shares else None
+        # the category of most of its active time; an app with none (only idle, or 0 s) gets
+        # the one of most of its time, as `presence categories test` would say (issue 11)
+        shares = out.app_categories.get(app) or seen[app]
+        entry.category = max(shares, key=lambda n: (shares[n], n))
     return out
 
 

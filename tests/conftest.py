@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.integration.wayland_sway",
     "tests.integration.wayland_kwin",
     "tests.integration.wayland_gnome",
+    "tests.integration.postgres",
 ]

@@ -38,6 +38,7 @@ PACKAGE_OF = {
     "gsettings": "libglib2.0-bin",
     "gjs": "gjs",
     "node": "nodejs",
+    "initdb": "postgresql",  # in /usr/lib/postgresql/N/bin, off PATH: see postgres.py
 }
 
 

@@ -28,8 +28,21 @@ from presence.install.service_files import (
 
 SYSTEMCTL_TIMEOUT_S = 120  # `enable --now` waits for READY; systemd's own start timeout is 90 s
 FILE_MODE = 0o644  # what systemd and desktops expect of unit and autostart files
-# What the daemon needs from the session; XAUTHORITY only when the session sets one.
-SESSION_VARIABLES = ("DISPLAY", "XAUTHORITY")
+# What the daemon needs from the session, imported when the session sets them: the X11
+# display, the Wayland display and what tells the session type and compositor apart (issue 9:
+# without them a user service would probe X11 under Wayland, or miss the sway/Hyprland IPC).
+SESSION_VARIABLES = (
+    "DISPLAY",
+    "XAUTHORITY",
+    "WAYLAND_DISPLAY",
+    "XDG_SESSION_TYPE",
+    "XDG_CURRENT_DESKTOP",
+    "SWAYSOCK",
+    "I3SOCK",
+    "HYPRLAND_INSTANCE_SIGNATURE",
+)
+DISPLAY_VARIABLES = ("DISPLAY", "WAYLAND_DISPLAY")
+"""At least one of these must reach the service; DISPLAY is named when neither does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +197,9 @@ def install(
 ) -> InstallReport:
     """Install and start the service for `command`, or the autostart entry without systemd.
 
-    With a user manager: makes sure it has the session's DISPLAY (importing it from
-    `session_env` when that has one), writes the unit (paths under `home`, default the
+    With a user manager: makes sure it has the session's display (DISPLAY or WAYLAND_DISPLAY)
+    and the variables naming the session type and compositor (importing them from
+    `session_env` when that has them), writes the unit (paths under `home`, default the
     user's, relative to %h), removes our autostart entry (two
     starters would race for the session lock), then `daemon-reload` and `enable --now`.
     Raises ServiceError when systemctl fails; the unit file then stays for inspection.
@@ -195,7 +209,9 @@ def install(
         _write(files.autostart, desktop_text(command))
         return InstallReport("autostart", files.autostart, fallback_reason=why_not)
     report = InstallReport("systemd", files.unit)
-    wanted = [v for v in SESSION_VARIABLES if v == "DISPLAY" or session_env.get(v)]
+    wanted = [v for v in SESSION_VARIABLES if session_env.get(v)]
+    if not any(session_env.get(v) or manager.get(v) for v in DISPLAY_VARIABLES):
+        wanted.insert(0, "DISPLAY")
     missing = [v for v in wanted if not manager.get(v)]
     available = [v for v in missing if session_env.get(v)]
     if available and _systemctl(runner, "import-environment", *available).returncode == 0:

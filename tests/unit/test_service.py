@@ -153,6 +153,22 @@ def test_install_imports_the_display_the_manager_lacks(files: ServiceFiles) -> N
     assert "dbus-update-activation-environment --systemd DISPLAY XAUTHORITY" in hint
 
 
+def test_install_imports_a_wayland_session(files: ServiceFiles) -> None:
+    """Issue 9: a Wayland session's display, type and compositor reach the user service."""
+    fake = FakeSystemctl(environment="HOME=/home/u\n")
+    session = {
+        "WAYLAND_DISPLAY": "wayland-1",
+        "XDG_SESSION_TYPE": "wayland",
+        "XDG_CURRENT_DESKTOP": "sway",
+        "SWAYSOCK": "/run/user/1000/sway-ipc.1000.42.sock",
+    }
+    report = service.install(files, COMMAND, fake, session)
+    imported = "WAYLAND_DISPLAY XDG_SESSION_TYPE XDG_CURRENT_DESKTOP SWAYSOCK"
+    assert fake.verbs()[:2] == ["show-environment", f"import-environment {imported}"]
+    assert report.imported == imported.split()
+    assert "DISPLAY" not in report.missing  # a Wayland display is enough
+
+
 def test_install_without_any_display_only_explains(files: ServiceFiles) -> None:
     fake = FakeSystemctl(environment="HOME=/home/u\n")
     report = service.install(files, COMMAND, fake, {})

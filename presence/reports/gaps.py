@@ -132,13 +132,22 @@ def find_gaps(
     start: datetime,
     until: datetime,
     now: datetime,
+    first_runs: dict[int, datetime] | None = None,
 ) -> Gaps:
-    """Not-running and paused intervals inside [start, until) for each device in `devices`."""
-    lo, hi = start.timestamp(), until.timestamp()
+    """Not-running and paused intervals inside [start, until) for each device in `devices`.
+
+    With `first_runs` (each device's first run ever), the time before a device's first run is
+    no gap (presence was not installed yet), and a device that never ran has none (issue 11).
+    """
     gaps = Gaps()
-    if hi <= lo:
+    if until <= start:
         return gaps
+    hi = until.timestamp()
     for device_id, name in sorted(devices.items(), key=lambda d: d[1]):
+        lo = start.timestamp()
+        if first_runs is not None:
+            first = first_runs.get(device_id)
+            lo = hi if first is None else max(lo, first.timestamp())
         running = union(
             (r.started.timestamp(), _run_end(r, now)) for r in runs if r.device_id == device_id
         )

@@ -294,7 +294,8 @@ def build_report(
         usage.paused_seconds += max(
             0.0, (min(end, until) - max(pause.start, period.start)).total_seconds()
         )
-    gaps = find_gaps({d.id: d.name for d in found}, runs, pauses, period.start, until, now)
+    first = store.first_runs(ids) if ids else {}
+    gaps = find_gaps({d.id: d.name for d in found}, runs, pauses, period.start, until, now, first)
     for name in sorted(set(device_names) - {d.name for d in found}):
         # A device that never recorded was not running at all.
         gaps.add(Gap(name, "not running", period.start, until))

@@ -209,6 +209,16 @@ class Store(Queries):
             ).all()
         return [_run(r) for r in rows]
 
+    def first_runs(self, device_ids: Sequence[int]) -> dict[int, datetime]:
+        """When each device's first run started (devices that never ran are left out)."""
+        with self._begin() as c:
+            rows = c.execute(
+                select(daemon_runs.c.device_id, func.min(daemon_runs.c.started))
+                .where(daemon_runs.c.device_id.in_(device_ids))
+                .group_by(daemon_runs.c.device_id)
+            ).all()
+        return {int(device): dt(float(first)) for device, first in rows}
+
     # spans ---------------------------------------------------------------------------------
 
     def save_spans(self, device_id: int, run_id: int | None, items: Sequence[Span]) -> None:

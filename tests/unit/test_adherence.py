@@ -152,6 +152,8 @@ def test_not_recording_lists_runs_gaps_and_pauses(store: Store) -> None:
     def at(hours: float) -> datetime:
         return t0 + timedelta(hours=hours)
 
+    installed = store.start_run(laptop.id, 0, "t", at(-30))  # presence ran before this day
+    store.end_run(installed, at(-29), "stopped")
     first = store.start_run(laptop.id, 1, "t", at(2))
     store.end_run(first, at(6), "stopped")
     crashed = store.start_run(laptop.id, 2, "t", at(8))
@@ -189,3 +191,20 @@ def test_a_device_that_never_ran_is_not_running(store: Store) -> None:
     report = build_report(store, day, ["ghost"], day.start + timedelta(hours=3), SETTINGS)
     assert report.gaps.not_running_seconds == 3 * 3600
     assert report.usage.unrecorded_seconds == 3 * 3600
+
+
+def test_time_before_the_first_run_is_no_gap(store: Store) -> None:
+    laptop = store.device("laptop", "h", datetime.now(UTC))
+    week = week_period(date(2026, 6, 3), BERLIN, SETTINGS)
+
+    def at(hours: float) -> datetime:
+        return week.start + timedelta(hours=hours)
+
+    first = store.start_run(laptop.id, 1, "t", at(50))  # installed mid-week
+    store.end_run(first, at(60), "stopped")
+    gaps = build_report(store, week, ["laptop"], at(70), SETTINGS).gaps
+    assert [(g.kind, g.start, g.end) for g in gaps.intervals] == [("not running", at(60), at(70))]
+    # a device that never ran has no "not running" time at all
+    store.device("desktop", "h", datetime.now(UTC))
+    gaps = build_report(store, week, ["desktop"], at(70), SETTINGS).gaps
+    assert gaps.intervals == [] and gaps.not_running_seconds == 0

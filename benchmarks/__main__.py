@@ -23,6 +23,7 @@ BENCHMARKS = [
     "wayland_kwin",
     "cli_fuzz",
     "wayland_gnome",
+    "cli_speed",
 ]
 
 

@@ -64,7 +64,11 @@ def accuracy(kwin: KWinSession, minutes: float = 2.0) -> dict[str, float]:
     daemon.start()
     truth: dict[str, float] = defaultdict(float)
     try:
-        daemon.wait_for_log("using kwin")
+        # Backends are built at the first tick, the lock state last: once it is logged, the
+        # daemon is recording. The plan starts from a known focus, away from every scored app.
+        daemon.wait_for_log("whether the screen is locked: using")
+        kwin.activate(windows[PARKING[0]])
+        time.sleep(1)
         end = time.time() + minutes * 60
         previous: tuple[str, float] | None = None
         while time.time() < end - 1:

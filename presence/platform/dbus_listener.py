@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import select
 import socket
 import threading
 import time
@@ -52,6 +53,9 @@ class BusListener:
         self._name = name
         self._closing = False
         self._thread: threading.Thread | None = None
+        # Held by the thread while it reads and handles what arrived (see `pending`).
+        self.guard = threading.Lock()
+        self.lost = False  # the connection ended other than by close()
         self._conn: DBusConnection = open_first(address, _open_blocking, bus=bus)
         self.unique_name: str = self._conn.unique_name
 
@@ -94,30 +98,64 @@ class BusListener:
     ) -> None:
         """Serve on a daemon thread: `handle(msg)` for each message; `on_deadline()` when the
         time.monotonic() instant `deadline()` returns passes with nothing received; `on_lost`
-        once, when the connection ends other than by `close()`. An exception in a callback is
-        logged and the thread goes on."""
+        once, when the connection ends other than by `close()`. `handle` and `on_lost` run
+        holding `guard`. An exception in a callback is logged and the thread goes on."""
+
+        def lost(exc: BaseException) -> None:
+            self.lost = True
+            if not self._closing:
+                reason = str(exc) or type(exc).__name__
+                log.warning("%s: lost the %s connection: %s", self._name, self.bus, reason)
+                if on_lost is not None:
+                    self._guarded(functools.partial(on_lost, reason))
 
         def run() -> None:
             while True:
                 due = deadline() if deadline is not None else None
                 timeout = None if due is None else max(0.0, due - time.monotonic())
                 try:
-                    msg = self._conn.receive(timeout=timeout)
-                except TimeoutError:
+                    readable, _, _ = select.select([self._conn.sock], [], [], timeout)
+                except (OSError, ValueError) as exc:
+                    lost(exc)
+                    return
+                if not readable:
                     if on_deadline is not None:
                         self._guarded(on_deadline)
                     continue
-                except (OSError, ValueError) as exc:
-                    if not self._closing:
-                        reason = str(exc) or type(exc).__name__
-                        log.warning("%s: lost the %s connection: %s", self._name, self.bus, reason)
-                        if on_lost is not None:
-                            self._guarded(functools.partial(on_lost, reason))
-                    return
-                self._guarded(functools.partial(handle, msg))
+                # Read and handle under `guard`: a reader holding it sees either a message
+                # still unread (`pending()`) or its effect, never a message half handled.
+                with self.guard:
+                    messages, error = self._drain()
+                    for msg in messages:
+                        self._guarded(functools.partial(handle, msg))
+                    if error is not None:
+                        lost(error)
+                        return
 
         self._thread = threading.Thread(target=run, name=f"presence-{self._name}", daemon=True)
         self._thread.start()
+
+    def _drain(self) -> tuple[list[Message], BaseException | None]:
+        """Every complete message readable now, and the error that ended the reading, if any."""
+        messages: list[Message] = []
+        while True:
+            try:
+                messages.append(self._conn.receive(timeout=0))
+            except TimeoutError:
+                return messages, None
+            except (OSError, ValueError) as exc:
+                return messages, exc
+
+    def pending(self) -> bool:
+        """Whether something arrived that the thread has not handled yet (a message, or the
+        end of the connection); call it holding `guard`. Any thread."""
+        if self.lost:
+            return True
+        try:
+            readable, _, _ = select.select([self._conn.sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
 
     def _guarded(self, action: Callable[[], None]) -> None:
         # A bug in handling one message must not end the thread: log it and serve the next.

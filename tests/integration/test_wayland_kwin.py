@@ -61,6 +61,8 @@ def test_recorded_spans_match_the_plan_and_the_lock_is_seen(kwin_session: KWinSe
         daemon.wait_for_log("using kwin")
         daemon.wait_for_log("whether the screen is locked: using screensaver")
         assert kwin.script_loaded(PLUGIN)
+        kwin.activate(windows[PARKING])  # a known focus, away from the scored apps
+        time.sleep(0.5)
         plan = [(TERMINAL, 2.3), (DEMO, 3.7), (TERMINAL, 1.45), (DEMO, 2.85), (TERMINAL, 1.2)]
         previous: tuple[str, float] | None = None
         for app, seconds in plan:

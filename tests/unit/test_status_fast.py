@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from presence.cli import status_fast
+from presence.cli import main, status_fast
+from presence.core.errors import ExitCode
 from presence.core.model import Span, SpanState
 from presence.daemon.glance import active_seconds, smallest_limit, windows
 from presence.health import snapshot
@@ -201,3 +203,32 @@ def test_active_seconds_clip_to_the_day_and_skip() -> None:
     ]
     assert active_seconds(spans, lo, lo + timedelta(hours=1), None) == 1200
     assert active_seconds(spans, lo, lo + timedelta(hours=1), "x") == 600
+
+
+def _main(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["presence", *args])
+    with pytest.raises(SystemExit) as exited:
+        main()
+        raise SystemExit(0)
+    out, err = capsys.readouterr()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+def test_bar_formats_without_a_daemon_both_paths(
+    private_home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `--debug` takes the full Typer command; without it the fast path answers
+    for args in (("status",), ("--debug", "status")):
+        code, out, _ = _main(capsys, monkeypatch, *args, "--format", "waybar")
+        assert code == 0
+        assert json.loads(out) == {
+            "text": "presence off",
+            "tooltip": "presence is not running.",
+            "class": "stopped",
+        }
+    monkeypatch.delenv("PRESENCE_DEBUG", raising=False)  # set by --debug
+    code, _, err = _main(capsys, monkeypatch, "status", "--format", "nope")
+    assert code == ExitCode.INPUT and "unknown --format 'nope'" in err

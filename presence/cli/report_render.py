@@ -242,12 +242,17 @@ def _gaps(out: Console, report: Report) -> None:
     zone = report.period.zone
     shown = intervals if len(intervals) <= MAX_GAP_ROWS else intervals[-MAX_GAP_ROWS:]
     several = len(report.usage.devices) > 1
+    # ISO dates; the year too when a gap (or the period) is not within one year (issue 11)
+    years = {g.start.astimezone(zone).year for g in shown} | {
+        g.end.astimezone(zone).year for g in shown
+    }
+    fmt = "%a %Y-%m-%d %H:%M" if len(years) > 1 or report.period.days > 366 else "%a %m-%d %H:%M"
     for gap in shown:
         what = gap.kind + (f" ({gap.reason})" if gap.reason else "")
         who = f"{gap.device}: " if several else ""
         out.print(
-            f"  {who}{_local(gap.start, zone, '%a %m-%d %H:%M')} → "
-            f"{_local(gap.end, zone, '%a %m-%d %H:%M')}  {what}, {format_duration(gap.seconds)}"
+            f"  {who}{_local(gap.start, zone, fmt)} → "
+            f"{_local(gap.end, zone, fmt)}  {what}, {format_duration(gap.seconds)}"
         )
     if len(intervals) > len(shown):
         out.print(f"[dim]  … {len(intervals) - len(shown)} earlier (--format json lists all)[/dim]")

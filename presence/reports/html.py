@@ -100,12 +100,14 @@ def _days(report: Report) -> str:
         labels = [f"{h:02d}" for h in hours]
         return "<h2>Per hour</h2>" + stacked_columns(labels, series, _d, "active time per hour")
     if len(days) <= 62:
-        labels = [f"{d.day:%a %d}" if len(days) <= 14 else f"{d.day:%d.%m}" for d in days]
+        # ISO dates (issue 11): month-day, as in every other date presence prints
+        labels = [f"{d.day:%a %d}" if len(days) <= 14 else f"{d.day:%m-%d}" for d in days]
         values = [(d.active_seconds, d.idle_seconds, d.locked_seconds) for d in days]
         title = "Per day"
     else:
         weeks = report.weeks()
-        labels = [f"{first:%d.%m}" for first, _ in weeks]
+        several_years = len({first.year for first, _ in weeks}) > 1
+        labels = [f"{first:%Y-%m-%d}" if several_years else f"{first:%m-%d}" for first, _ in weeks]
         values = [(t.active_seconds, t.idle_seconds, t.locked_seconds) for _, t in weeks]
         title = "Per week"
     series = [

@@ -94,6 +94,10 @@ def test_a_misspelt_tz_is_a_settings_error(
 ) -> None:
     (home / "cfg" / "presence" / "config.toml").write_text('[device]\nname = "vm"\n')
     monkeypatch.setenv("TZ", "Nonsense/Zone")  # reports.timezone = local: $TZ decides
+    # tzlocal keeps the zone it found first in this process; a new `presence` has none yet
+    import tzlocal.unix  # noqa: PLC0415
+
+    monkeypatch.setattr(tzlocal.unix, "_cache_tz", None)
     err = cli.refused("today", code=ExitCode.CONFIG)
     assert "TZ='Nonsense/Zone' is not a time zone" in err and "reports.timezone" in err
 
@@ -222,3 +226,20 @@ def test_an_unsplittable_lock_command_is_reported(cli: Cli, home: Path) -> None:
     for args in (("config", "check"), ("doctor",)):
         err = cli.refused(*args, code=ExitCode.CONFIG)
         assert f"{config}: 'rules.lock_command'" in err and "cannot be split" in err
+
+
+def test_gaps_across_years_show_the_year_and_html_days_are_iso(cli: Cli, home: Path) -> None:
+    from presence.settings.files import Paths  # noqa: PLC0415
+    from presence.store import Store  # noqa: PLC0415
+
+    cli("status")  # creates the database
+    store = Store.open(f"sqlite:///{Paths.resolve().default_database}")
+    device = store.device("vm", "h", datetime(2024, 12, 30, tzinfo=UTC))
+    run = store.start_run(device.id, 1, "t", datetime(2024, 12, 30, 10, tzinfo=UTC))
+    store.end_run(run, datetime(2024, 12, 30, 11, tzinfo=UTC), "stopped")
+    _, out, _ = cli("report", "--from", "2024-12-30", "--to", "2025-01-01")
+    assert "Mon 2024-12-30 11:00 → Thu 2025-01-02 04:00  not running" in out
+    html = home / "month.html"
+    assert cli("report", "--month", "--date", "2024-12-05", "--html", str(html))[0] == 0
+    text = html.read_text()
+    assert "12-01" in text and "01.12" not in text

@@ -20,7 +20,9 @@ from presence.cli.render import console, print_json
 from presence.core.clock import SystemClock
 from presence.core.errors import InputError
 from presence.install import browser
+from presence.cli.rules_policy import policy_command
 from presence.rulebook import manage
+from presence.rulebook.policy import defaults_from
 from presence.rules.model import RuleKind, parse_kind, parse_rule
 from presence.settings.files import zone_of
 
@@ -29,10 +31,11 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="Rules the daemon enforces: tech-free windows, device-free schedules, focus time, "
-    "daily limits and breaks. Loosening a rule waits for rules.cooldown; tightening is "
-    "immediate.",
+    "daily limits and breaks. Loosening a rule waits for the rule set's cooldown (`presence "
+    "rules policy`); tightening is immediate.",
     no_args_is_help=True,
 )
+app.command("policy")(policy_command)
 
 Days = Annotated[
     str | None, typer.Option("--days", help="daily, weekdays, weekends, or mon,tue,... (mon-fri).")
@@ -153,7 +156,9 @@ def add_command(
     fields = _fields(options)
     rule = parse_rule(name, rule_kind, fields, device=context.settings.device.name)
     today = now.astimezone(zone).date()
-    outcome = manage.add_rule(store, rule, now, today=today)
+    # the settings file's rules.cooldown and rules.snooze seed a rule set without a policy
+    defaults = defaults_from(context.settings.rules.cooldown, context.settings.rules.snooze)
+    outcome = manage.add_rule(store, rule, now, today=today, defaults=defaults)
     rules_render.say(outcome, zone, context.settings.rules.cooldown)
     if rule.sites:
         console().print(browser.sites_note())

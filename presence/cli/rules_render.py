@@ -59,7 +59,8 @@ def say(outcome: Outcome, zone: tzinfo, cooldown: float) -> None:
             f"Rule {outcome.name!r} will be {outcome.verb} at "
             f"{local_time(outcome.change.effective, zone)}: "
             f"this loosens it ({', '.join(outcome.change.reasons)}), which waits "
-            f"rules.cooldown ({format_duration(cooldown)}). Until then the rule stays as it is."
+            f"the rule set's cooldown ({format_duration(outcome.cooldown or cooldown)}). "
+            "Until then the rule stays as it is."
         )
 
 

@@ -2,6 +2,10 @@
 export, import and the upcoming occurrences. Loosening changes wait for the cooldown
 (`cooldown.plan_change`); everything else applies at once. The daemon notices any change
 within one tick (it watches the rules table).
+
+The cooldown is the rule set's (`rulebook.policy`, in the database): the `cooldown` these
+functions take is only the settings file's value, which a rule set without a policy starts
+with (issue 10: no device's file can loosen the shared rules).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 import tomli_w
 
 from presence.core.errors import InputError
+from presence.rulebook.policy import defaults_from, rule_policy
 from presence.rules.cooldown import Change, loosening, plan_change
 from presence.rules.model import (
     Rule,
@@ -25,6 +30,7 @@ from presence.rules.model import (
     parse_name,
     parse_rule,
 )
+from presence.rules.policy import BUILT_IN, RulePolicy
 from presence.rules.schedule import Occurrence, upcoming
 from presence.store import RuleStore, StoredRule
 
@@ -46,6 +52,7 @@ class Outcome:
     name: str
     verb: str  # added, changed, removed, enabled, disabled, unchanged
     change: Change
+    cooldown: float = 0.0  # the rule set's, which a loosening change waited for
 
 
 def to_rule(stored: StoredRule, fields: Mapping[str, Any] | None = None) -> Rule:
@@ -87,10 +94,19 @@ def show_rule(store: RuleStore, name: str, now: datetime) -> RuleView:
     return view(_existing(store, name))
 
 
-def add_rule(store: RuleStore, rule: Rule, now: datetime, *, today: date | None = None) -> Outcome:
+def add_rule(
+    store: RuleStore,
+    rule: Rule,
+    now: datetime,
+    *,
+    today: date | None = None,
+    defaults: RulePolicy = BUILT_IN,
+) -> Outcome:
     """Add a new rule (always immediate: a new rule only tightens). Raises InputError when
-    the name is taken or the rule fails `check_new` (a one-off date before `today`, ...)."""
+    the name is taken or the rule fails `check_new` (a one-off date before `today`, ...).
+    A rule set without a policy takes `defaults` now (the settings file's values)."""
     check_new(rule, today)
+    rule_policy(store, now, defaults)
     store.apply_due(now)
     if store.rule(rule.name) is not None:
         raise InputError(
@@ -104,6 +120,7 @@ def add_rule(store: RuleStore, rule: Rule, now: datetime, *, today: date | None 
 def _apply(
     store: RuleStore, old: Rule, new: Rule | None, now: datetime, cooldown: float, verb: str
 ) -> Outcome:
+    cooldown = rule_policy(store, now, defaults_from(cooldown)).cooldown
     change = plan_change(old, new, now, cooldown)
     if new is None:
         if change.immediate:
@@ -112,10 +129,10 @@ def _apply(
             store.set_pending(
                 old.name, fields=None, enabled=None, remove=True, at=change.effective, now=now
             )
-        return Outcome(old.name, verb, change)
+        return Outcome(old.name, verb, change, cooldown)
     if new == old:
         store.cancel_pending(old.name, now)  # asking for the rule as it is drops a pending change
-        return Outcome(old.name, "unchanged", change)
+        return Outcome(old.name, "unchanged", change, cooldown)
     if change.immediate:
         store.replace_rule(new.name, new.fields(), new.enabled, now)
     else:
@@ -127,7 +144,7 @@ def _apply(
             at=change.effective,
             now=now,
         )
-    return Outcome(new.name, verb, change)
+    return Outcome(new.name, verb, change, cooldown)
 
 
 def edit_rule(
@@ -245,7 +262,7 @@ def import_rules(
     for rule in rules:
         stored = current.get(rule.name)
         if stored is None:
-            outcomes.append(add_rule(store, rule, now))
+            outcomes.append(add_rule(store, rule, now, defaults=defaults_from(cooldown)))
             continue
         old = to_rule(stored)
         if old.kind is not rule.kind:

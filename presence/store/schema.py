@@ -154,3 +154,16 @@ recorders = Table(
     Column("since", Float, nullable=False),
     Column("heartbeat", Float, nullable=False),
 )
+
+# The rule set's policy (issue 10): cooldown, snooze length and allowance, overrides a week.
+# Shared by all devices like the rules, so no device's settings file can loosen them; a
+# loosening change waits for the cooldown in force (`pending_value` applies at `pending_at`).
+rule_policy = Table(
+    "rule_policy",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", Float, nullable=False),
+    Column("pending_value", Float, nullable=True),
+    Column("pending_at", Float, nullable=True),
+    Column("updated", Float, nullable=False),
+)

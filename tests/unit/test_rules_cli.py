@@ -147,8 +147,14 @@ def test_loosening_waits_tightening_does_not(cli: Cli, home: Path) -> None:
     assert len(cli.rules()) == 1
     config = home / "cfg" / "presence" / "config.toml"
     config.write_text(config.read_text() + "[rules]\ncooldown = 0\n")
-    assert "in force now" in cli.ok("rules", "remove", "evening")
-    assert cli.rules() == []
+    # issue 10: a device's settings file cannot loosen the shared rules
+    assert "removed at" in cli.ok("rules", "remove", "evening")
+    assert len(cli.rules()) == 1
+    # the rule set's policy can: lowering its cooldown loosens, so it waits too
+    assert "will change at" in cli.ok("rules", "policy", "--cooldown", "0")
+    assert "24h" in cli.ok("rules", "policy")
+    assert "in force now" in cli.ok("rules", "policy", "--cooldown", "2d")  # tightening
+    assert len(cli.rules()) == 1
 
 
 def test_export_import_round_trip(cli: Cli, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,23 +7,31 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+from sqlalchemy import text
+
 from presence.core.clock import FakeClock
+from presence.core.errors import InputError
 from presence.core.model import InputCounts
 from presence.daemon.main import Daemon
 from presence.enforce import Enforcer
 from presence.platform.capability import Capability
 from presence.platform.log_notify import LogNotifier
 from presence.rulebook import manage
+from presence.rulebook.policy import change_policy, defaults_from, rule_policy
 from presence.rules.engine import Policy
 from presence.rules.model import RuleKind, parse_rule
+from presence.rules.policy import BUILT_IN, RulePolicy, judge_override, judge_snooze, snooze_cost
 from presence.settings.schema import PrivacySettings, Settings
-from presence.store import RuleStore, Store
+from presence.store import RuleStore, Store, database
 from presence.tracking.privacy import Redactor
 from presence.tracking.recorder import Recorder
 from presence.tracking.sampler import Sampler
 from presence.tracking.timeline import Timeline
 from tests.unit.fakes import FakeCounter, FakeIdle, FakeLock, FakeWindow
 from tests.unit.test_enforcer import BERLIN, FakeApps, FakeLocker, FakeNotifier, local
+from tests.unit.test_rules_cli import Cli, cli, home  # noqa: F401 - the CLI's fixtures
+from tests.unit.test_store_migrate import _alembic_upgrade
 
 
 class DaemonRig:
@@ -109,3 +117,79 @@ def test_pausing_recording_does_not_pause_a_strict_lock_rule(tmp_path: Path) -> 
     assert rig.kinds("night").count("action") >= 2
     end = rig.clock.now() + timedelta(hours=1)
     assert rig.store.spans_between(now, end) == []  # nothing recorded while paused
+
+
+NIGHT = {"days": "daily", "start": "22:00", "end": "06:00", "strict": True}
+
+
+def test_a_config_file_with_cooldown_0_does_not_loosen_a_shared_rule(
+    cli: Cli,  # noqa: F811 - the fixture imported above
+    home: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before issue 10, `PRESENCE_CONFIG=zero.toml presence rules remove night` removed it."""
+    cli.ok("rules", "add", "tech-free", "night", "--days", "daily", "--start", "22:00",
+           "--end", "06:00", "--strict")  # fmt: skip
+    zero = home / "zero.toml"
+    zero.write_text('[device]\nname = "laptop"\n[rules]\ncooldown = 0\n')
+    monkeypatch.setenv("PRESENCE_CONFIG", str(zero))
+    assert "will be removed at" in cli.ok("rules", "remove", "night")
+    assert "will be disabled at" in cli.ok("rules", "disable", "night")
+    weaker = home / "weaker.toml"
+    weaker.write_text(
+        '[[rules]]\nname = "night"\nkind = "tech-free"\ndays = "daily"\n'
+        'start = "23:00"\nend = "06:00"\n'
+    )
+    assert "will be changed at" in cli.ok("rules", "import", str(weaker))
+    [rule] = cli.rules()
+    assert rule["strict"] is True and rule["enabled"] is True and rule["start"] == "22:00"
+
+
+def test_the_policy_is_seeded_once_and_loosening_it_waits(tmp_path: Path) -> None:
+    store = RuleStore(Store.open(f"sqlite:///{tmp_path / 'p.db'}"))
+    now = local("2026-01-15 12:00")
+    night = parse_rule("night", RuleKind.TECH_FREE, NIGHT)
+    manage.add_rule(store, night, now, defaults=defaults_from(3600, 600))
+    assert rule_policy(store, now).cooldown == 3600  # the first rule pinned the file's values
+    assert rule_policy(store, now, defaults_from(0)).cooldown == 3600  # another file: ignored
+    change = change_policy(store, {"cooldown": 0, "snoozes": 1}, now)
+    assert change.effective == now + timedelta(hours=1) and "cooldown lowered" in change.reasons
+    assert rule_policy(store, now).snoozes == 3  # the whole change waits
+    assert manage.remove_rule(store, "night", now, 0).change.effective > now
+    later = now + timedelta(hours=1, seconds=1)
+    assert rule_policy(store, later) == RulePolicy(cooldown=0, snooze=600, snoozes=1)
+    assert change_policy(store, {"snooze_wait": 120}, later).immediate  # tightening
+    with pytest.raises(InputError, match="snooze_max"):
+        change_policy(store, {"snooze": 1800}, later)
+
+
+def test_an_upgraded_database_with_rules_gets_the_built_in_policy(tmp_path: Path) -> None:
+    engine = database.create(f"sqlite:///{tmp_path / 'old.db'}")
+    _alembic_upgrade(engine, "0005")
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO rules (name, kind, spec, enabled, created, updated, pending_delete)"
+                " VALUES ('night', 'tech-free', '{}', 1, 0, 0, 0)"
+            )
+        )
+    _alembic_upgrade(engine, "head")
+    store = RuleStore(Store(engine))
+    assert rule_policy(store, local("2026-01-15 12:00"), defaults_from(0)) == BUILT_IN
+
+
+def test_the_snooze_ladder() -> None:
+    rule = parse_rule("night", RuleKind.TECH_FREE, {**NIGHT, "strict": False})
+    strict = parse_rule("night", RuleKind.TECH_FREE, NIGHT)
+    assert snooze_cost(rule, BUILT_IN, 0).needs_reason is False
+    assert snooze_cost(rule, BUILT_IN, 1).needs_reason is True
+    assert snooze_cost(rule, BUILT_IN, 2).wait == 60
+    assert snooze_cost(rule, BUILT_IN, 3).refused is not None
+    assert snooze_cost(strict, BUILT_IN, 0).refused is not None
+    assert judge_snooze(rule, BUILT_IN, 2, reason="x", seconds=300, waited=60) is None
+    assert judge_snooze(rule, BUILT_IN, 2, reason="x", seconds=300, waited=0) is not None
+    assert judge_snooze(rule, BUILT_IN, 1, reason="", seconds=300, waited=0) is not None
+    assert judge_snooze(rule, BUILT_IN, 0, reason=None, seconds=36000, waited=0) is not None
+    assert judge_override(rule, BUILT_IN, 1, reason="guests") is None
+    assert judge_override(rule, BUILT_IN, 2, reason="guests") is not None
+    assert judge_override(strict, BUILT_IN, 0, reason="guests") is not None

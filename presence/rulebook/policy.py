@@ -1,0 +1,93 @@
+"""The services behind the rule set's policy (issue 10): reading it (seeding a new rule set
+with the settings file's values) and changing it (a loosening change waits for the cooldown
+in force, like a loosening change of a rule).
+
+Design: the policy lives in the database with the rules, shared by every device. A device's
+settings file (`rules.cooldown`, `rules.snooze`) only gives the values a rule set starts with:
+they are copied in when the first rule is added (or the policy is first read), and ignored
+after that, so no device can loosen the shared rules by editing its own file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from presence.core.errors import InputError
+from presence.rules.cooldown import Change
+from presence.rules.policy import (
+    BUILT_IN,
+    NAMES,
+    RulePolicy,
+    check,
+    from_values,
+    loosening,
+    with_values,
+)
+from presence.store import RuleStore
+from presence.store.policy import PolicyRows
+
+
+def defaults_from(cooldown: float | None = None, snooze: float | None = None) -> RulePolicy:
+    """The policy a new rule set starts with: the built-in one with a settings file's
+    `rules.cooldown` and `rules.snooze` (a longer snooze raises `snooze_max` with it)."""
+    policy = BUILT_IN
+    if cooldown is not None:
+        policy = replace(policy, cooldown=cooldown)
+    if snooze is not None:
+        policy = replace(policy, snooze=snooze, snooze_max=max(policy.snooze_max, snooze))
+    return policy
+
+
+def rule_policy(store: RuleStore, now: datetime, defaults: RulePolicy = BUILT_IN) -> RulePolicy:
+    """The policy in force (after carrying out the pending changes that are due). Names the
+    database does not hold yet are written with `defaults` first. Raises StorageError."""
+    rows = PolicyRows(store.engine)
+    rows.apply_due(now)
+    values = rows.values()
+    if any(name not in values for name in NAMES):
+        rows.seed(defaults.values(), now)
+        values = rows.values()
+    return from_values(values, defaults)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyView:
+    """The policy in force and the values waiting for the cooldown (name: value, when)."""
+
+    policy: RulePolicy
+    pending: dict[str, tuple[float, datetime]]
+
+
+def show_policy(store: RuleStore, now: datetime, defaults: RulePolicy = BUILT_IN) -> PolicyView:
+    policy = rule_policy(store, now, defaults)
+    return PolicyView(policy, PolicyRows(store.engine).pending())
+
+
+def change_policy(
+    store: RuleStore,
+    changes: Mapping[str, float],
+    now: datetime,
+    defaults: RulePolicy = BUILT_IN,
+) -> Change:
+    """Change some of the policy's values. A change that loosens in any respect waits, as a
+    whole, for the cooldown in force; anything else applies at once (dropping what waited).
+    Raises InputError for an unknown name or a value out of bounds."""
+    old = rule_policy(store, now, defaults)
+    unknown = sorted(set(changes) - set(NAMES))
+    if unknown:
+        raise InputError(
+            f"no policy value named {', '.join(unknown)}", hint=f"one of {', '.join(NAMES)}"
+        )
+    new = with_values(old, changes)
+    check(new)
+    reasons = tuple(loosening(old, new))
+    rows = PolicyRows(store.engine)
+    values = {name: float(getattr(new, name)) for name in changes}
+    if not reasons or old.cooldown <= 0:
+        rows.set(values, now)
+        return Change((), now)
+    effective = now + timedelta(seconds=old.cooldown)
+    rows.set(values, now, at=effective)
+    return Change(reasons, effective)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -51,6 +51,7 @@ from presence.tracking.timeline import state_of
 log = logging.getLogger(__name__)
 
 RESTORE = timedelta(days=3)
+PLACE_EVERY = 15.0  # seconds between two reads of the device's zone (issue 12)
 """How far back the log is read at start to know what was already done."""
 
 EVALUATION = "evaluation"
@@ -84,9 +85,13 @@ class Enforcer:
         apps: Capability[AppController],
         categorize: Categorize | None = None,
         paused_file: Path | None = None,
+        person: str | None = None,
+        place_of: Callable[[], str | None] | None = None,
     ) -> None:
         """`fallback` shows a notification when `notifier` has no working backend (the
-        composition root passes the log's)."""
+        composition root passes the log's). `person` uses this device; `place_of` reads its
+        zone in the home (issue 12), asked again every PLACE_EVERY seconds, so a device moved
+        to another zone anywhere is bound by that zone's rules within a minute."""
         self.timer: Timer | None = None
         self._store = rules
         self._clock = clock
@@ -121,7 +126,11 @@ class Enforcer:
             faults=self._faults,
         )
         self._last_event = 0
-        self._context = Context(zone, device, observed=False)
+        self._person = person
+        self._place_of = place_of
+        self._place: str | None = None
+        self._place_read = -PLACE_EVERY
+        self._context = Context(zone, device, observed=False, person=person)
         self._planned: list[datetime] = []
         self._closed = False
         self._fatal: BaseException | None = None  # met off the sampler thread, raised on it
@@ -242,7 +251,9 @@ class Enforcer:
 
     def _observe(self, obs: Observation | None, now: datetime) -> Context:
         if obs is None or obs.blind:
-            return Context(self._zone, self._device, observed=False)
+            return Context(
+                self._zone, self._device, observed=False, place=self._place, person=self._person
+            )
         state = state_of(obs, self._idle_after)
         app = title = None
         if obs.window is not None and state is not SpanState.LOCKED:
@@ -256,6 +267,8 @@ class Enforcer:
             idle_seconds=obs.idle_seconds,
             app=app,
             categories=frozenset({category}) if category else frozenset(),
+            place=self._place,
+            person=self._person,
         )
 
     def _plan(self, now: datetime, context: Context) -> None:
@@ -270,11 +283,24 @@ class Enforcer:
 
     def _refresh_rules(self, now: datetime, force: bool = False) -> None:
         try:
+            self._refresh_place(force)
             self._ruleset.refresh(now, force=force)
         except PresenceError as exc:
             self._failed("reading the rules", exc, now)
         else:
             self._faults.worked("reading the rules")
+
+    def _refresh_place(self, force: bool) -> None:
+        """Read the device's zone again when PLACE_EVERY has passed. Raises StorageError."""
+        mono = self._clock.monotonic()
+        if self._place_of is None or (not force and mono - self._place_read < PLACE_EVERY):
+            return
+        self._place_read = mono
+        place = self._place_of()
+        if place != self._place:
+            log.info("this device is in zone %s", place or "(none)")
+            self._place = place
+            self._context = replace(self._context, place=place)
 
     @property
     def _rules(self) -> list[Rule]:

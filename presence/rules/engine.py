@@ -66,7 +66,7 @@ def evaluate(
     since = now if state.last_now is None else min(state.last_now, now)
     since = max(since, now - policy.catch_up)
     _follow_use(state, now, context, policy)
-    live = {r.name: r for r in rules if r.enabled and r.applies_to(context.device)}
+    live = {r.name: r for r in rules if r.enabled and context.binds(r)}
     seen: set[tuple[str, float]] = set()
     for rule in live.values():
         for occ in _candidates(rule, now, since, state, context, policy):
@@ -346,7 +346,7 @@ def upcoming_instants(
     found: set[datetime] = set()
     limit = now + horizon
     for rule in rules:
-        if not rule.enabled or not rule.applies_to(context.device):
+        if not rule.enabled or not context.binds(rule):
             continue
         lead = timedelta(seconds=max(rule.warn, default=0.0))
         if rule.kind in SCHEDULED:

@@ -64,7 +64,8 @@ SCHEDULED = frozenset({RuleKind.TECH_FREE, RuleKind.DEVICE_FREE, RuleKind.FOCUS}
 ON_FOCUS = frozenset({RuleKind.FOCUS, RuleKind.LIMIT})
 """Kinds that act when a targeted app has focus; the others act on any use of the screen."""
 
-_COMMON = {"devices", "apps", "allow", "action", "warn", "grace", "strict", "enabled"}
+_TARGETS = {"devices", "zones", "people"}
+_COMMON = _TARGETS | {"apps", "allow", "action", "warn", "grace", "strict", "enabled"}
 _WINDOW = {"days", "on", "start", "end"}
 ALLOWED_FIELDS: dict[RuleKind, frozenset[str]] = {
     RuleKind.TECH_FREE: frozenset(_COMMON | _WINDOW),
@@ -79,7 +80,8 @@ Label = Callable[[str], str]
 
 
 def cli_label(key: str) -> str:
-    return "--device" if key == "devices" else "--" + key.replace("_", "-")
+    singular = {"devices": "--device", "zones": "--zone", "people": "--person"}
+    return singular.get(key) or "--" + key.replace("_", "-")
 
 
 def file_label(source: str, rule: str) -> Label:
@@ -92,6 +94,9 @@ class Rule:
 
     `days` is a set of weekdays (Monday = 0), empty when `on` (a one-off date) or `at`/`until`
     (an ad-hoc focus block) say when instead. `devices` None means every device.
+    Targets (issue 12): `devices`, `zones` (places in the home: every device in them, including
+    one added later) and `people` (whoever uses the device) widen each other; a rule with none
+    of them applies to everyone on every device.
     """
 
     name: str
@@ -103,6 +108,8 @@ class Rule:
     at: datetime | None = None
     until: datetime | None = None
     devices: tuple[str, ...] | None = None
+    zones: tuple[str, ...] | None = None
+    people: tuple[str, ...] | None = None
     apps: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
@@ -119,8 +126,14 @@ class Rule:
     def on_focus(self) -> bool:
         return self.kind in ON_FOCUS
 
-    def applies_to(self, device: str) -> bool:
-        return self.devices is None or device.lower() in {d.lower() for d in self.devices}
+    def applies_to(self, device: str, place: str | None = None, person: str | None = None) -> bool:
+        """Whether the rule binds `device`, standing in the zone `place`, used by `person`."""
+        if self.devices is None and self.zones is None and self.people is None:
+            return True
+        for names, value in ((self.devices, device), (self.zones, place), (self.people, person)):
+            if names and value and value.lower() in {n.lower() for n in names}:
+                return True
+        return False
 
     def targets(self, app: str | None, categories: Iterable[str] = ()) -> bool:
         """Whether the app (with its categories) is one the rule's action is aimed at.
@@ -159,8 +172,10 @@ class Rule:
             out["per_day"] = format_seconds(self.per_day)
         if self.after is not None:
             out["after"] = format_seconds(self.after)
-        if self.devices is not None:
-            out["devices"] = list(self.devices)
+        for key in ("devices", "zones", "people"):
+            targets = getattr(self, key)
+            if targets is not None:
+                out[key] = list(targets)
         for key in ("apps", "categories", "allow", "sites"):
             value = getattr(self, key)
             if value:
@@ -244,8 +259,9 @@ def parse_rule(
     for key in ("at", "until"):
         if key in get:
             values[key] = parse_instant(get[key], label(key))
-    if "devices" in get:
-        values["devices"] = parse_names(get["devices"], label("devices")) or None
+    for key in ("devices", "zones", "people"):
+        if key in get:
+            values[key] = parse_names(get[key], label(key)) or None
     for key in ("apps", "categories", "allow"):
         if key in get:
             values[key] = parse_names(get[key], label(key))
@@ -307,12 +323,13 @@ def _check_whole(rule: Rule, label: Label, device: str) -> None:
                     f"{label('end')} equals {label('start')}: the window would be empty",
                     hint="a window that crosses midnight is fine: --start 22:00 --end 06:00",
                 )
-    if rule.kind is RuleKind.DEVICE_FREE and not rule.devices:
+    if rule.kind is RuleKind.DEVICE_FREE and not (rule.devices or rule.zones):
         raise InputError(
-            f"{label('devices')} is missing: a device-free rule names the devices it frees",
-            hint=f"name the device: --device {device}"
+            f"{label('devices')} is missing: a device-free rule names the devices (or "
+            f"{label('zones')}) it frees",
+            hint=f"name the device: --device {device} (or a place: --zone bedroom)"
             if label is cli_label
-            else f'name the device: devices = ["{device}"]',
+            else f'name the device: devices = ["{device}"] (or a place: zones = ["bedroom"])',
         )
     if rule.kind is RuleKind.FOCUS and not (
         rule.apps or rule.categories or rule.allow or rule.sites

@@ -51,6 +51,12 @@ class Context:
     categories: frozenset[str] = frozenset()  # its categories
     usage: Mapping[str, float] = field(default_factory=dict)  # limit rule -> seconds today
     observed: bool = True
+    place: str | None = None  # the device's zone in the home (issue 12), None: none set
+    person: str | None = None  # who uses the device (issue 12)
+
+    def binds(self, rule: Rule) -> bool:
+        """Whether `rule` targets this device, its zone or its person."""
+        return rule.applies_to(self.device, self.place, self.person)
 
 
 @dataclass(frozen=True, slots=True)

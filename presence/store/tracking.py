@@ -286,11 +286,14 @@ class Store(Queries):
             return [_span(r) for r in c.execute(query)]
 
     def latest_span(self, device_id: int) -> Span | None:
+        """The span that ends last; of spans ending together, the one that started last: the
+        open span just written at a focus change ends (for now) where the closed one ends,
+        and is the current one (issue 11: `status` showed the previous app until a flush)."""
         with self._begin() as c:
             row = c.execute(
                 select(spans)
                 .where(spans.c.device_id == device_id)
-                .order_by(spans.c.end_ts.desc())
+                .order_by(spans.c.end_ts.desc(), spans.c.start_ts.desc(), spans.c.id.desc())
                 .limit(1)
             ).first()
         return None if row is None else _span(row)

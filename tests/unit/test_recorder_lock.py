@@ -117,3 +117,18 @@ def test_status_after_kill_9_does_not_show_the_previous_runs_last_span(tmp_path:
     store.start_run(device.id, os.getpid(), "test", later)  # restarted; nothing flushed yet
     status = daemon_status(store, "laptop", os.getpid(), later + timedelta(seconds=3))
     assert status.running and status.current is None
+
+
+def test_the_latest_span_at_a_focus_change_is_the_new_one(tmp_path: Path) -> None:
+    from presence.core.model import Span, SpanState  # noqa: PLC0415
+    from presence.tracking.recorder import Recorder  # noqa: PLC0415
+
+    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}")
+    device = store.device("laptop", "here", NOW)
+    change = NOW + timedelta(seconds=3)
+    old = Span(NOW, change, "xterm", None, SpanState.ACTIVE)
+    new = Span(change, change, "firefox", None, SpanState.ACTIVE)  # just opened
+    recorder = Recorder(store, device.id, None, 10.0)
+    assert recorder.record([old], new, 3.0)  # written at once, not at the next flush
+    latest = store.latest_span(device.id)
+    assert latest is not None and latest.app == "firefox"

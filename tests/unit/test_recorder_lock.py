@@ -128,7 +128,8 @@ def test_the_latest_span_at_a_focus_change_is_the_new_one(tmp_path: Path) -> Non
     change = NOW + timedelta(seconds=3)
     old = Span(NOW, change, "xterm", None, SpanState.ACTIVE)
     new = Span(change, change, "firefox", None, SpanState.ACTIVE)  # just opened
-    recorder = Recorder(store, device.id, None, 10.0)
+    run = store.start_run(device.id, os.getpid(), "test", NOW)
+    recorder = Recorder(store, device.id, run, 10.0)
     assert recorder.record([old], new, 3.0)  # written at once, not at the next flush
     latest = store.latest_span(device.id)
     assert latest is not None and latest.app == "firefox"

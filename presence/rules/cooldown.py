@@ -62,6 +62,8 @@ def loosening(old: Rule | None, new: Rule | None) -> list[str]:
         reasons.append("no longer strict")
     if _fewer_targets(old, new):
         reasons.append("fewer apps targeted")
+    if _fewer_sites(old, new):
+        reasons.append("fewer sites blocked")
     if not _subset(new.allow, old.allow):
         reasons.append("more apps allowed")
     if old.per_day is not None and (new.per_day is None or new.per_day > old.per_day):
@@ -84,10 +86,16 @@ def _fewer_targets(old: Rule, new: Rule) -> bool:
     if old.kind not in ON_FOCUS and old.action not in (Action.CLOSE_APPS, Action.PAUSE_APPS):
         return False  # a nudge or a lock over the whole screen has no app targets
     if not new.apps and not new.categories:
-        return False
+        # A rule on sites alone targets no app (Rule.targets); else naming none targets all.
+        return bool(new.sites) and not (old.sites and not old.apps and not old.categories)
     if not old.apps and not old.categories:
-        return True
+        return not old.sites
     return not (_subset(old.apps, new.apps) and _subset(old.categories, new.categories))
+
+
+def _fewer_sites(old: Rule, new: Rule) -> bool:
+    """Whether `new` blocks fewer sites: one of `old`'s is neither in `new` nor under one of it."""
+    return any(not any(s == n or s.endswith("." + n) for n in new.sites) for s in old.sites)
 
 
 def _window_covers(old: Rule, new: Rule) -> bool:

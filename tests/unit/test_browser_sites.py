@@ -14,6 +14,7 @@ import pytest
 from presence.core.errors import InputError
 from presence.core.model import InputCounts, Observation, Span, SpanState, WindowInfo
 from presence.install.browser import EXTENSION_SOURCE
+from presence.rules.cooldown import loosening
 from presence.rules.model import parse_rule
 from presence.store import Store
 from presence.tracking.sites import (
@@ -179,3 +180,23 @@ def test_a_report_written_wakes_the_sampler(tmp_path: Path) -> None:
         assert woken.wait(5)
     finally:
         reports.close()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ({"sites": "youtube.com,reddit.com"}, {"sites": "youtube.com"}, "fewer sites blocked"),
+        ({"sites": "m.youtube.com"}, {"sites": "youtube.com"}, None),  # covers it still
+        ({"sites": "youtube.com"}, {"sites": "youtube.com,x.com"}, None),
+        ({"apps": "slack"}, {"sites": "youtube.com"}, "fewer apps targeted"),
+        ({"sites": "youtube.com"}, {"sites": "youtube.com", "apps": "slack"}, None),
+    ],
+)
+def test_blocking_fewer_sites_waits_for_the_cooldown(
+    old: dict[str, str], new: dict[str, str], reason: str | None
+) -> None:
+    fields = {"days": "daily", "start": "09:00", "end": "11:30"}
+    before = parse_rule("r", "focus", {**fields, **old})
+    after = parse_rule("r", "focus", {**fields, **new})
+    reasons = loosening(before, after)
+    assert reasons == ([reason] if reason else []), reasons

@@ -146,6 +146,7 @@ class Daemon:
     glance: Glance | None = None
     pause: Pause | None = None
 
+    bus_service: Any = None  # presence.daemon.bus_service.BusService, when a session bus is
     def tick(self) -> None:
         """One tick: honour a pause, else sample and record. Never raises for a hiccup."""
         now = self.clock.now()
@@ -378,6 +379,8 @@ class Daemon:
         if self.glance is not None:
             self.glance.close()
 
+        if self.bus_service is not None:
+            self.bus_service.close()
 
 def build(
     settings: Settings,
@@ -439,6 +442,7 @@ def build(
     )
     daemon.enforcer, daemon.rule_timer = _enforcement(
         settings, paths, clock, session, store, device
+    daemon.bus_service = _bus_service(settings, session, daemon.glance, store, device, clock)
     )
     return daemon
 
@@ -498,6 +502,33 @@ def _capabilities(
     settings: Settings, session: Session, wake: threading.Event | None = None
 ) -> tuple[Capability[Any], ...]:
     backends = settings.backends
+def _bus_service(
+    settings: Settings, session: Session, glance: Glance, store: Store, device: Device, clock: Clock
+) -> Any:
+    """The live D-Bus interface (issue 13) on the session bus, or None without one (or when
+    another daemon serves it: said once, recording goes on)."""
+    if not session.session_bus:
+        return None
+    from presence.daemon.bus_service import BusService  # noqa: PLC0415 - only with a bus
+
+    try:
+        service = BusService(
+            session.session_bus,
+            glance,
+            store,
+            device.name,
+            zone_of(settings),
+            parse_time(settings.reports.day_start, "reports.day_start"),
+            settings.rules.snooze,
+            clock,
+        )
+    except BackendError as exc:
+        log.warning("no D-Bus interface for status bars: %s", exc.message)
+        return None
+    log.info("serving %s on the session D-Bus", service.name)
+    return service
+
+
     pushed = None if wake is None else wake.set
     return (
         Capability("the focused window", _factory("window", session, backends.window, wake=pushed)),

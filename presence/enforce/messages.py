@@ -40,7 +40,7 @@ def clock(when: datetime, zone: tzinfo, now: datetime) -> str:
 
 def targets(rule: Rule) -> str:
     """What the rule's action is aimed at, in words."""
-    named = [*rule.apps, *(f"{c} apps" for c in rule.categories)]
+    named = [*rule.apps, *(f"{c} apps" for c in rule.categories), *rule.sites]
     text = ", ".join(named) if named else "all apps"
     if rule.allow:
         text += " except " + ", ".join(rule.allow)

@@ -155,6 +155,7 @@ def test_focus_events_and_the_lock_signal_reach_the_backends(
             assert time.monotonic() < deadline, seen
             time.sleep(0.01)
         assert seen.pid == terminal.pid
+        assert source._pushed == (seen,)  # from the signal itself: no GetFocus round trip
         assert seen.title == "Wayland Terminal"
         assert lock_state.service.bus_name == "org.gnome.ScreenSaver"
         assert lock_state.locked() is False

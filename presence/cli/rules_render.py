@@ -30,7 +30,7 @@ def describe_when(rule: Rule, zone: tzinfo) -> str:
 
 
 def describe_action(rule: Rule) -> str:
-    targets = ",".join([*rule.apps, *(f"[{c}]" for c in rule.categories)])
+    targets = ",".join([*rule.apps, *(f"[{c}]" for c in rule.categories), *rule.sites])
     text = rule.action.value + (f" {targets}" if targets else "")
     if rule.allow:
         text += f" (allow {','.join(rule.allow)})"

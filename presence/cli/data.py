@@ -9,11 +9,9 @@ import typer
 
 from presence.cli.context import AppContext
 from presence.core.clock import SystemClock
-from presence.core.errors import AlreadyRunningError, PresenceError, StorageError
+from presence.core.errors import AlreadyRunningError, StorageError
 from presence.daemon.session_lock import SessionLock
 from presence.settings.files import database_url
-from presence.store import Store
-from presence.store.holder import Holder, RecorderLock
 
 if TYPE_CHECKING:
     from presence.store.maintenance import CheckReport, RepairReport
@@ -81,37 +79,6 @@ def _print_repair(report: RepairReport) -> None:
     typer.echo("Start recording again: `systemctl --user start presence` (or `presence run`).")
 
 
-def _recorder(url: str, device: str) -> Holder | None:
-    """The live daemon the database names as recording `device` (None: none, or unreadable)."""
-    try:
-        store = Store.open(url, migrate=False, create=False)
-    except PresenceError:
-        return None
-    try:
-        holder = RecorderLock(store.engine).holder(device)
-    except PresenceError:
-        return None
-    finally:
-        store.close()
-    now = SystemClock().now()
-    return holder if holder is not None and not holder.stale(now, socket.gethostname()) else None
-
-
-def _readable(url: str) -> bool:
-    """True when the database's recorder table can be read (so `_recorder` is an answer)."""
-    try:
-        store = Store.open(url, migrate=False, create=False)
-    except PresenceError:
-        return False
-    try:
-        RecorderLock(store.engine).holder("")
-        return True
-    except PresenceError:
-        return False
-    finally:
-        store.close()
-
-
 @app.command("repair")
 def repair_command(
     ctx: typer.Context,
@@ -127,7 +94,11 @@ def repair_command(
     """
     context: AppContext = ctx.obj
     url = database_url(context.settings, context.paths)
-    recording = _recorder(url, context.settings.device.name)
+    from presence.store.maintenance import live_recorder  # noqa: PLC0415 - Alembic only when used
+
+    readable, recording = live_recorder(
+        url, context.settings.device.name, SystemClock().now(), socket.gethostname()
+    )
     if recording is not None:
         raise AlreadyRunningError(
             f"the presence daemon ({recording.describe()}) is using the database: not repairing it",
@@ -136,7 +107,7 @@ def repair_command(
         )
     lock: SessionLock | None = SessionLock(context.paths.lock_file)
     holder = lock.holder() if lock is not None else None
-    if holder is not None and recording is None and _readable(url):
+    if holder is not None and recording is None and readable:
         # the session's daemon records another database (this one names no live recorder)
         lock = None
     elif holder is not None:

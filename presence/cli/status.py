@@ -16,9 +16,8 @@ from presence.core.clock import SystemClock
 from presence.core.errors import InputError
 from presence.daemon.session_lock import SessionLock
 from presence.health import faults
-from presence.health.status import daemon_status
+from presence.health.status import daemon_status, recording_pid
 from presence.settings.files import zone_of
-from presence.store.holder import RecorderLock
 
 app = typer.Typer()
 """Top-level command: added to the root app without a group name (cli/app.py)."""
@@ -66,9 +65,7 @@ def status(
     store = context.store()
     # The database names the daemon recording this device (issue 11); the session lock only
     # says some daemon runs in this session, perhaps on another database.
-    recording = RecorderLock(store.engine).holder(context.settings.device.name)
-    live = recording is not None and not recording.stale(now, socket.gethostname())
-    holder = recording.pid if live and recording is not None else None
+    holder = recording_pid(store, context.settings.device.name, now, socket.gethostname())
     # The failure counts live in this session's runtime dir: they are shown when the daemon
     # holding this session's lock is the one recording this device.
     here = holder is not None and SessionLock(context.paths.lock_file).holder() == holder

@@ -11,6 +11,7 @@ from presence.core.model import Span
 from presence.health import faults as published
 from presence.platform.process import pid_exists
 from presence.store import Pause, Run, Store
+from presence.store.holder import RecorderLock
 
 STALE_AFTER = timedelta(seconds=30)
 """A run whose last heartbeat is older than this is not recording (three missed flushes)."""
@@ -77,3 +78,11 @@ def daemon_status(
     pid = lock_holder if lock_holder is not None else (run.pid if running and run else None)
     faults = published.read(fault_file) if running and fault_file is not None else []
     return Status(device_name, running, run, pid, current, pause, faults)
+
+
+def recording_pid(store: Store, device_name: str, now: datetime, hostname: str) -> int | None:
+    """The pid of the live daemon the database names as recording `device_name` (issue 11):
+    not the session lock's holder, which may record another database. None when the row is
+    missing or stale. Raises StorageError."""
+    holder = RecorderLock(store.engine).holder(device_name)
+    return None if holder is None or holder.stale(now, hostname) else holder.pid

@@ -25,8 +25,9 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from presence.core.errors import StorageError
+from presence.core.errors import PresenceError, StorageError
 from presence.store import database
+from presence.store.holder import Holder, RecorderLock
 from presence.store.restore import TableRecovery, copy_tables, restore_order
 from presence.store.salvage import (
     HEADER_SIZE,
@@ -36,6 +37,7 @@ from presence.store.salvage import (
     recover_with_cli,
 )
 from presence.store.schema import metadata
+from presence.store.tracking import Store
 
 log = logging.getLogger(__name__)
 
@@ -310,3 +312,22 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def live_recorder(
+    url: str, device_name: str, now: datetime, hostname: str
+) -> tuple[bool, Holder | None]:
+    """Whether the database's recorder table can be read, and the live daemon it names as
+    recording `device_name` (None: none, or stale). Never raises: an unreadable database
+    answers (False, None), and the caller falls back on the session lock."""
+    try:
+        store = Store.open(url, migrate=False, create=False)
+    except PresenceError:
+        return False, None
+    try:
+        holder = RecorderLock(store.engine).holder(device_name)
+    except PresenceError:
+        return False, None
+    finally:
+        store.close()
+    return True, None if holder is None or holder.stale(now, hostname) else holder

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,7 +13,9 @@ from presence.cli.context import AppContext
 from presence.cli.render import console
 from presence.core.clock import SystemClock
 from presence.core.duration import format_duration, format_until
+from presence.core.errors import InputError
 from presence.rulebook import overrides
+from presence.rulebook.policy import defaults_from
 from presence.rules.model import parse_action
 from presence.rules.values import (
     LONGEST_BLOCK,
@@ -59,21 +63,51 @@ def snooze(
     """Lift the action of the rules in force for a while (once per occurrence for free)."""
     context: AppContext = ctx.obj
     seconds = (
-        context.settings.rules.snooze
+        None  # the rule set's snooze length (`presence rules policy`)
         if duration is None
         else parse_seconds(duration, "DURATION", minimum=1, maximum=SNOOZE_LONGEST, example="5m")
     )
     given = None if reason is None or not reason.strip() else parse_reason(reason)
     zone = zone_of(context.settings)
     _, store, device_id = _setup(ctx)
+    defaults = defaults_from(context.settings.rules.cooldown, context.settings.rules.snooze)
     now = SystemClock().now()
-    done = overrides.snooze(store, device_id, now, seconds, rule_name=rule, reason=given)
+    try:
+        done = overrides.snooze(
+            store, device_id, now, seconds, rule_name=rule, reason=given, defaults=defaults
+        )
+    except overrides.WaitFirst as wait:
+        # The third snooze costs a wait the user sits through; Ctrl-C or closing the
+        # terminal leaves it untaken.
+        waited = _countdown(wait)
+        now = SystemClock().now()
+        done = overrides.snooze(
+            store, device_id, now, seconds, rule_name=rule, reason=given, waited=waited,
+            defaults=defaults,
+        )  # fmt: skip
     today = now.astimezone(zone).date()
     for item in done:
         until = format_until(item.until.astimezone(zone), today, seconds=True)
-        console().print(
-            f"Snoozed {item.rule.name!r} for {format_duration(seconds)}, until {until}."
-        )
+        length = format_duration((item.until - now).total_seconds())
+        console().print(f"Snoozed {item.rule.name!r} for {length}, until {until}.")
+
+
+def _countdown(wait: overrides.WaitFirst, sleep: Callable[[float], None] = time.sleep) -> float:
+    """Show the wait counting down on one line; returns the seconds waited. Raises
+    InputError when the user cancels (Ctrl-C)."""
+    out = console()
+    out.print(f"{wait.message}. Ctrl-C cancels.")
+
+    def show(remaining: float) -> None:
+        out.print(f"\r  {format_duration(remaining)} ", end="", highlight=False)
+
+    try:
+        overrides.sit_out(wait.seconds, sleep, show)
+    except KeyboardInterrupt:
+        out.print()
+        raise InputError("snooze cancelled", hint="nothing was snoozed") from None
+    out.print()
+    return wait.seconds
 
 
 @app.command("override")
@@ -88,7 +122,10 @@ def override(
     day_start = parse_time(context.settings.reports.day_start, "reports.day_start")
     reason = parse_reason(reason)
     _, store, device_id = _setup(ctx)
-    occ = overrides.override(store, device_id, zone, SystemClock().now(), rule, reason, day_start)
+    defaults = defaults_from(context.settings.rules.cooldown, context.settings.rules.snooze)
+    occ = overrides.override(
+        store, device_id, zone, SystemClock().now(), rule, reason, day_start, defaults=defaults
+    )
     start = occ.start.astimezone(zone).strftime("%a %Y-%m-%d %H:%M")
     end = "" if occ.end is None else " to " + occ.end.astimezone(zone).strftime("%a %H:%M")
     console().print(f"Overridden: {rule!r} {start}{end} is skipped.")

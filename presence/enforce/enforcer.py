@@ -16,7 +16,10 @@ unexpected exception in an evaluation (a bug) is counted and evaluations are bac
 
 Snoozes and overrides, from the CLI or from a notification button, are events in the
 enforcement log; the enforcer reads new ones every evaluation and applies them to the
-engine's state, so the daemon and the CLI need no other channel.
+engine's state, so the daemon and the CLI need no other channel. The daemon is the judge
+(issue 10): each one is checked against the rule (strict) and the rule set's policy
+(`presence.rules.policy`: allowance, reason, wait, length, overrides a week) before it is
+applied, and one that fails is logged as `refused` (detail: event_id, of, why) instead.
 """
 
 from __future__ import annotations
@@ -38,13 +41,16 @@ from presence.enforce import journal, messages
 from presence.enforce.actions import Actions
 from presence.enforce.apps import AppActions, Categorize
 from presence.enforce.journal import Journal
+from presence.enforce.judge import judge
 from presence.enforce.notes import SNOOZE_KEY, Notes
 from presence.enforce.ruleset import RuleSet
 from presence.enforce.usage import UsageMeter
 from presence.platform.base import AppController, Notifier, ScreenLocker
 from presence.platform.capability import Capability
+from presence.rulebook.policy import rule_policy
 from presence.rules.engine import Context, EngineState, Policy, evaluate, upcoming_instants
 from presence.rules.model import Rule
+from presence.rules.policy import BUILT_IN, RulePolicy
 from presence.store import RuleStore
 from presence.tracking.timeline import state_of
 
@@ -87,11 +93,14 @@ class Enforcer:
         paused_file: Path | None = None,
         person: str | None = None,
         place_of: Callable[[], str | None] | None = None,
+        policy_defaults: RulePolicy = BUILT_IN,
     ) -> None:
         """`fallback` shows a notification when `notifier` has no working backend (the
         composition root passes the log's). `person` uses this device; `place_of` reads its
         zone in the home (issue 12), asked again every PLACE_EVERY seconds, so a device moved
-        to another zone anywhere is bound by that zone's rules within a minute."""
+        to another zone anywhere is bound by that zone's rules within a minute.
+        `policy_defaults` seed a rule set without a policy (the settings file's values)."""
+        self._policy_defaults = policy_defaults
         self.timer: Timer | None = None
         self._store = rules
         self._clock = clock
@@ -324,13 +333,24 @@ class Enforcer:
             self._failed("reading the log", exc, now)
             return
         self._faults.worked("reading the log")
+        policy: RulePolicy | None = None
         for event in events:
             self._last_event = max(self._last_event, event.id)
             rule = self._ruleset.get(event.rule_name)
-            if rule is not None and journal.relevant(event, self._device_id):
-                journal.apply(event, rule, self._state)
-                why = event.detail.get("reason")
-                log.info("%s of %s%s", event.event, rule.name, f" ({why})" if why else "")
+            if rule is None or not journal.relevant(event, self._device_id):
+                continue
+            if policy is None:
+                policy = rule_policy(self._store, now, self._policy_defaults)
+            why = judge(self._store, self._state, event, rule, policy)
+            if why is not None:
+                log.warning("%s of %s refused: %s", event.event, rule.name, why)
+                detail = {"event_id": event.id, "of": event.event, "why": why}
+                occ = journal.occurrence(event)
+                self._journal.write(now, None, "refused", detail, rule=rule, occ=occ)
+                continue
+            journal.apply(event, rule, self._state)
+            said = event.detail.get("reason")
+            log.info("%s of %s%s", event.event, rule.name, f" ({said})" if said else "")
 
     # -- a notification's Snooze button ----------------------------------------------------
 

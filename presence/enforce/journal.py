@@ -86,12 +86,19 @@ def restore(
     state: EngineState,
     device_id: int,
 ) -> int:
-    """Replay `events` (oldest first) into `state`; returns the highest event id seen."""
+    """Replay `events` (oldest first) into `state`; returns the highest event id seen.
+    Snoozes and overrides the daemon refused (issue 10) are left out."""
+    events = list(events)
+    refused = {
+        e.detail["event_id"]
+        for e in events
+        if e.event == "refused" and isinstance(e.detail.get("event_id"), int)
+    }
     last = 0
     for event in events:
         last = max(last, event.id)
         rule = rules.get(event.rule_name)
-        if rule is None or not relevant(event, device_id):
+        if rule is None or not relevant(event, device_id) or event.id in refused:
             continue
         occ = occurrence(event)
         track = state.track(rule, occ)

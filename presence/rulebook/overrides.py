@@ -5,25 +5,78 @@ within one tick and the reports count them. Which occurrences are in force comes
 log too (a `start` without an `end`), so this works for every kind of rule, also those whose
 occurrences depend on use (limits, breaks).
 
-Costs (issue 3): one snooze per occurrence; a further one needs a reason. An override skips
-one occurrence and always needs a reason. A strict rule allows neither.
+Costs (issue 10, `presence.rules.policy`, the rule set's policy in the database): the first
+snooze of an occurrence is free, the second needs a reason, the third and later (up to the
+allowance) need a reason and a wait the user sits through (`WaitFirst`, `sit_out`); a snooze
+is never longer than the policy's `snooze_max`. An override skips one occurrence, always
+needs a reason, and only so many are allowed a week. A strict rule allows neither. The
+daemon judges every logged snooze and override again before applying it.
 """
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
+from presence.core.duration import format_duration
 from presence.core.errors import InputError
 from presence.rulebook.manage import add_rule, list_rules, to_rule
+from presence.rulebook.policy import rule_policy
 from presence.rules.model import Action, Rule, RuleKind, cli_label, parse_rule
+from presence.rules.policy import BUILT_IN, RulePolicy, snooze_cost
 from presence.rules.schedule import Occurrence, day_window, occurrence_ts, upcoming
 from presence.store import EnforcementEvent, RuleStore, Store
 from presence.store.tracking import dt
 
 LOOKBACK = timedelta(days=3)
+WEEK = timedelta(days=7)
+
+
+class WaitFirst(InputError):
+    """This snooze takes effect only after the user has sat through `seconds` (`sit_out`)."""
+
+    def __init__(self, seconds: float, rule_name: str, step: int) -> None:
+        super().__init__(
+            f"snooze #{step} of {rule_name!r} in this occurrence waits "
+            f"{format_duration(seconds)} first",
+            hint="run it in a terminal and wait for the countdown (Ctrl-C cancels)",
+        )
+        self.seconds = seconds
+
+
+def refused_ids(events: Iterable[EnforcementEvent]) -> set[int]:
+    """The ids of the snoozes and overrides the daemon refused (its `refused` events)."""
+    found = set()
+    for event in events:
+        target = event.detail.get("event_id")
+        if event.event == "refused" and isinstance(target, int):
+            found.add(target)
+    return found
+
+
+def count_taken(events: Sequence[EnforcementEvent], kind: str) -> int:
+    """How many `kind` events (snooze, override) stand: not refused by the daemon."""
+    refused = refused_ids(events)
+    return sum(1 for e in events if e.event == kind and e.id not in refused)
+
+
+def overrides_this_week(store: RuleStore, now: datetime) -> int:
+    """The overrides that stand in the 7 days before `now`, all rules together."""
+    return count_taken(store.events_between(now - WEEK, now), "override")
+
+
+def sit_out(seconds: float, sleep: Callable[[float], None], show: Callable[[float], None]) -> None:
+    """Wait `seconds`, calling `show(remaining)` every second (the CLI's countdown).
+    A KeyboardInterrupt from `sleep` (Ctrl-C) propagates: the caller takes nothing."""
+    remaining = float(seconds)
+    while remaining > 0:
+        show(remaining)
+        step = min(1.0, remaining)
+        sleep(step)
+        remaining -= step
+    show(0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +121,30 @@ def snooze(
     store: RuleStore,
     device_id: int,
     now: datetime,
-    seconds: float,
+    seconds: float | None,
     *,
     rule_name: str | None = None,
     reason: str | None = None,
+    waited: float = 0.0,
+    defaults: RulePolicy = BUILT_IN,
 ) -> list[Snoozed]:
-    """Snooze every non-strict occurrence in force on this device (or the named rule's).
+    """Snooze every non-strict occurrence in force on this device (or the named rule's) for
+    `seconds` (None: the rule set's snooze length). `waited`: how long the user sat through
+    a countdown before (the third snooze's cost). `defaults` seed a rule set without policy.
 
-    Raises InputError when nothing is in force, the rule is strict, or an occurrence was
-    snoozed already and no reason is given.
+    Raises InputError when nothing is in force, the rule is strict, the snooze is longer
+    than the policy allows, an occurrence used up its snoozes, or needs a reason none was
+    given for; WaitFirst (an InputError) when the snooze needs a wait longer than `waited`.
+    Nothing is written unless every occurrence snoozed can be.
     """
+    policy = rule_policy(store, now, defaults)
+    if seconds is None:
+        seconds = policy.snooze
+    if seconds > policy.snooze_max:
+        raise InputError(
+            f"a snooze lasts at most {format_duration(policy.snooze_max)}",
+            hint="ask for less; the rule set's policy (`presence rules policy`) sets the bound",
+        )
     rules = {v.rule.name: v.rule for v in list_rules(store, now)}
     current = [c for c in in_force(store, device_id, now) if c[0] in rules]
     if rule_name is not None:
@@ -95,28 +162,44 @@ def snooze(
             f"{', '.join(strict)} {'is' if len(strict) == 1 else 'are'} strict: no snoozing",
             hint="strict rules allow no snooze and no override",
         )
-    done = []
     until = now + timedelta(seconds=seconds)
+    planned = []
     for name, occ, events in current:
         rule = rules[name]
         if rule.strict:
             continue
-        earlier = sum(1 for e in events if e.event == "snooze")
-        if earlier and not reason:
+        earlier = count_taken(events, "snooze")
+        cost = snooze_cost(rule, policy, earlier)
+        if cost.refused is not None:
+            raise InputError(cost.refused, hint="`presence rules policy` shows the allowance")
+        if cost.needs_reason and not reason:
             raise InputError(
                 f"{name!r} was snoozed {earlier} time{'s' if earlier > 1 else ''} already "
                 "in this occurrence",
                 hint="another snooze costs a reason: add --reason TEXT",
             )
+        if cost.wait > waited:
+            raise WaitFirst(cost.wait, name, earlier + 1)
+        planned.append((rule, occ, earlier + 1))
+    done = []
+    for rule, occ, step in planned:
         detail: dict[str, object] = {
             "until": until.timestamp(),
             "minutes": round(seconds / 60, 3),
             "source": "cli",
+            "step": step,
         }
+        if waited:
+            detail["waited"] = round(waited, 1)
         if reason:
             detail["reason"] = reason
         store.log(
-            now, name, "snooze", occurrence=(occ.start, occ.end), detail=detail, device_id=device_id
+            now,
+            rule.name,
+            "snooze",
+            occurrence=(occ.start, occ.end),
+            detail=detail,
+            device_id=device_id,
         )
         done.append(Snoozed(rule, occ, until))
     return done
@@ -130,11 +213,14 @@ def override(
     rule_name: str,
     reason: str,
     day_start: time,
+    *,
+    defaults: RulePolicy = BUILT_IN,
 ) -> Occurrence:
     """Skip the rule's occurrence in force, or else its next one, on every device.
 
     Raises InputError for an unknown or strict rule, a missing reason, an occurrence already
-    overridden, or a rule with nothing to skip.
+    overridden, the week's overrides used up (the rule set's policy), or a rule with nothing
+    to skip.
     """
     if not reason.strip():
         raise InputError("--reason is empty", hint="an override costs a reason: say why")
@@ -146,6 +232,14 @@ def override(
         raise InputError(
             f"{rule_name!r} is strict: it cannot be overridden",
             hint="a strict rule can only be loosened by editing it (which waits for the cooldown)",
+        )
+    policy = rule_policy(store, now, defaults)
+    taken = overrides_this_week(store, now)
+    if taken >= policy.overrides_per_week:
+        raise InputError(
+            f"{taken} override{'s' if taken != 1 else ''} in the last 7 days: the rule set "
+            f"allows {policy.overrides_per_week} a week",
+            hint="`presence rules policy` shows the allowance (raising it waits the cooldown)",
         )
     occ = _target(store, device_id, zone, now, rule, day_start)
     if any(

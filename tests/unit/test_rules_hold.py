@@ -17,7 +17,7 @@ from presence.daemon.main import Daemon
 from presence.enforce import Enforcer
 from presence.platform.capability import Capability
 from presence.platform.log_notify import LogNotifier
-from presence.rulebook import manage
+from presence.rulebook import manage, overrides
 from presence.rulebook.policy import change_policy, defaults_from, rule_policy
 from presence.rules.engine import Policy
 from presence.rules.model import RuleKind, parse_rule
@@ -30,6 +30,7 @@ from presence.tracking.sampler import Sampler
 from presence.tracking.timeline import Timeline
 from tests.unit.fakes import FakeCounter, FakeIdle, FakeLock, FakeWindow
 from tests.unit.test_enforcer import BERLIN, FakeApps, FakeLocker, FakeNotifier, local
+from tests.unit.test_enforcer import Rig as EnforcerRig
 from tests.unit.test_rules_cli import Cli, cli, home  # noqa: F401 - the CLI's fixtures
 from tests.unit.test_store_migrate import _alembic_upgrade
 
@@ -193,3 +194,112 @@ def test_the_snooze_ladder() -> None:
     assert judge_override(rule, BUILT_IN, 1, reason="guests") is None
     assert judge_override(rule, BUILT_IN, 2, reason="guests") is not None
     assert judge_override(strict, BUILT_IN, 0, reason="guests") is not None
+
+
+# -- the daemon is the judge; costs that escalate ---------------------------------------------
+
+
+LOCK_NIGHT = {"days": "daily", "start": "22:00", "end": "23:00", "grace": "0s", "action": "lock"}
+
+
+def _log_snooze(rig: EnforcerRig, minutes: float, **detail: Any) -> None:
+    """A snooze written straight into the log (as any other writer could), not by the CLI."""
+    now = rig.clock.now()
+    [(_, occ, _)] = overrides.in_force(rig.rules, rig.device.id, now)
+    until = (now + timedelta(minutes=minutes)).timestamp()
+    rig.rules.log(
+        now, "night", "snooze", occurrence=(occ.start, occ.end),
+        detail={"until": until, **detail}, device_id=rig.device.id,
+    )  # fmt: skip
+
+
+def test_the_daemon_refuses_a_snooze_of_a_strict_rule_written_past_the_cli(
+    tmp_path: Path,
+) -> None:
+    """Before issue 10 the daemon applied any snooze it found in the log."""
+    rig = EnforcerRig(tmp_path, "2026-01-15 22:00")
+    rig.add("tech-free", "night", **LOCK_NIGHT, strict=True)
+    rig.run("2026-01-15 22:00:05")
+    assert rig.locker.calls == 1
+    _log_snooze(rig, 30)
+    rig.run("2026-01-15 22:05")
+    assert rig.locker.calls > 1  # still locked again and again
+    refused = [d for e, d in rig.events("night") if e == "refused"]
+    assert refused and refused[0]["of"] == "snooze" and "strict" in refused[0]["why"]
+
+
+def test_the_daemon_refuses_snoozes_beyond_the_ladder(tmp_path: Path) -> None:
+    rig = EnforcerRig(tmp_path, "2026-01-15 22:00")
+    rig.add("tech-free", "night", **LOCK_NIGHT)
+    rig.run("2026-01-15 22:00:05")
+    _log_snooze(rig, 600)  # ten hours: longer than snooze_max
+    _log_snooze(rig, 1)  # first: free
+    rig.run("2026-01-15 22:00:10")
+    _log_snooze(rig, 1)  # second: needs a reason
+    _log_snooze(rig, 1, reason="call")
+    _log_snooze(rig, 1, reason="call")  # third: needs the wait
+    _log_snooze(rig, 1, reason="call", waited=60)
+    _log_snooze(rig, 1, reason="call", waited=60)  # fourth: beyond the allowance of 3
+    rig.run("2026-01-15 22:00:15")
+    whys = [d["why"] for e, d in rig.events("night") if e == "refused"]
+    assert len(whys) == 4
+    assert "at most 15m" in whys[0] and "needs a reason" in whys[1]
+    assert "waits" in whys[2] and "allows 3 snoozes" in whys[3]
+    # a restart replays only the snoozes that stood
+    rig.enforcer.shutdown()
+    rig.enforcer = rig.build()
+    assert rig.enforcer._state.tracks  # restored
+    assert max(t.snoozes for t in rig.enforcer._state.tracks.values()) == 3
+
+
+def test_a_third_snooze_waits_and_ctrl_c_cancels_it(tmp_path: Path) -> None:
+    rig = EnforcerRig(tmp_path, "2026-01-15 22:00")
+    rig.add("tech-free", "night", **LOCK_NIGHT)
+    rig.run("2026-01-15 22:00:05")
+    now = rig.clock.now()
+    overrides.snooze(rig.rules, rig.device.id, now, 60)
+    with pytest.raises(InputError, match="already"):
+        overrides.snooze(rig.rules, rig.device.id, now, 60)
+    overrides.snooze(rig.rules, rig.device.id, now, 60, reason="call")
+    with pytest.raises(overrides.WaitFirst) as wait:
+        overrides.snooze(rig.rules, rig.device.id, now, 60, reason="call")
+    assert wait.value.seconds == 60
+    slept: list[float] = []
+    shown: list[float] = []
+    overrides.sit_out(wait.value.seconds, slept.append, shown.append)
+    assert sum(slept) == 60 and shown[0] == 60 and shown[-1] == 0
+
+    def interrupted(_: float) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        overrides.sit_out(60, interrupted, shown.append)
+    overrides.snooze(rig.rules, rig.device.id, now, 60, reason="call", waited=60)
+    with pytest.raises(InputError, match="allows 3 snoozes"):
+        overrides.snooze(rig.rules, rig.device.id, now, 60, reason="call", waited=60)
+    with pytest.raises(InputError, match="at most 15m"):
+        overrides.snooze(rig.rules, rig.device.id, now, 3600, reason="call", waited=60)
+    rig.run("2026-01-15 22:00:10")
+    assert "refused" not in rig.kinds("night")
+    assert rig.kinds("night").count("snooze") == 3
+
+
+def test_overrides_are_limited_per_week_by_the_cli_and_the_daemon(tmp_path: Path) -> None:
+    rig = EnforcerRig(tmp_path, "2026-01-12 12:00")
+    rig.add("tech-free", "night", **LOCK_NIGHT)
+    day_start = local("2026-01-15 04:00").timetz()
+    for _ in range(2):
+        overrides.override(rig.rules, rig.device.id, BERLIN, rig.clock.now(), "night", "guests",
+                           day_start)  # fmt: skip
+        rig.clock.advance(86400)
+    with pytest.raises(InputError, match="allows 2 a week"):
+        overrides.override(rig.rules, rig.device.id, BERLIN, rig.clock.now(), "night", "guests",
+                           day_start)  # fmt: skip
+    # one written past the CLI is refused by the daemon, and the night is enforced
+    rig.clock.set_wall(local("2026-01-14 21:59"))
+    rig.rules.log(rig.clock.now(), "night", "override",
+                  occurrence=(local("2026-01-14 22:00"), local("2026-01-14 23:00")),
+                  detail={"reason": "guests"})  # fmt: skip
+    rig.run("2026-01-14 22:00:05")
+    assert rig.locker.calls == 1
+    assert [d["of"] for e, d in rig.events("night") if e == "refused"] == ["override"]

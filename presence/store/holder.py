@@ -81,7 +81,8 @@ class RecorderLock(Queries):
         """Record `device` from now on as `pid` on `hostname`; returns the row taken.
 
         Raises AlreadyRunningError naming the holder's pid, host and start when a live daemon
-        holds it; StorageError when the database fails.
+        holds it (a row of this very process, left by an earlier build, is taken over);
+        StorageError when the database fails.
         """
         token = secrets.token_hex(16)
         stamp = now.timestamp()
@@ -96,7 +97,8 @@ class RecorderLock(Queries):
         except DBAPIError as exc:
             raise database.storage_error(exc, self.engine) from None
         current = self.holder(device)
-        if current is not None and not current.stale(now, hostname):
+        ours = current is not None and (current.pid, current.hostname) == (pid, hostname)
+        if current is not None and not ours and not current.stale(now, hostname):
             raise AlreadyRunningError(
                 f"another presence daemon records device {device!r} in this database: "
                 f"{current.describe()}",

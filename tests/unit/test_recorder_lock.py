@@ -133,3 +133,9 @@ def test_the_latest_span_at_a_focus_change_is_the_new_one(tmp_path: Path) -> Non
     assert recorder.record([old], new, 3.0)  # written at once, not at the next flush
     latest = store.latest_span(device.id)
     assert latest is not None and latest.app == "firefox"
+
+
+def test_a_row_of_this_very_process_is_taken_over(lock: RecorderLock) -> None:
+    old = lock.take("laptop", os.getpid(), "here", NOW)  # e.g. a daemon built twice in a test
+    new = lock.take("laptop", os.getpid(), "here", NOW + timedelta(seconds=1))
+    assert new.token != old.token and lock.holder("laptop") == new

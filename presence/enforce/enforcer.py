@@ -44,7 +44,7 @@ from presence.enforce.journal import Journal
 from presence.enforce.judge import judge
 from presence.enforce.notes import SNOOZE_KEY, Notes
 from presence.enforce.ruleset import RuleSet
-from presence.enforce.usage import UsageMeter
+from presence.enforce.usage import UsageMeter, with_site
 from presence.platform.base import AppController, Notifier, ScreenLocker
 from presence.platform.capability import Capability
 from presence.rulebook.policy import rule_policy
@@ -267,7 +267,9 @@ class Enforcer:
         app = title = None
         if obs.window is not None and state is not SpanState.LOCKED:
             app, title = obs.window.app, obs.window.title
-        category = self._categorize(app, title) if app is not None else None
+        site = obs.window.site if obs.window is not None else None
+        # the reports' categoriser with the title and the tab's site (issue 10)
+        category = self._categorize(app, with_site(title, site)) if app is not None else None
         return Context(
             zone=self._zone,
             device=self._device,

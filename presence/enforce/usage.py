@@ -28,6 +28,19 @@ KEPT_TOLERANCE = 60.0
 clock is not breaking a tech-free evening."""
 
 Categorize = Callable[[str | None, str | None], str | None]
+"""(app, title) -> category: the reports' categoriser (`tracking.categories`), so limits count
+what reports count (issue 10). A tab's site is passed as part of the title (`with_site`)."""
+
+Window = tuple[str | None, str | None, str | None]
+"""(app, title, site): what active time is counted by, as the categoriser needs it."""
+
+
+def with_site(title: str | None, site: str | None) -> str | None:
+    """The title a categoriser sees for a browser tab: its site counts as part of its title,
+    as in `Categorizer.categorize` (so `youtube.com` is media by the title rules)."""
+    if site:
+        return f"{title} — {site}" if title else site
+    return title
 
 
 def counted(rule: Rule, app: str | None, category: str | None) -> bool:
@@ -65,9 +78,9 @@ class UsageMeter:
         self._day_start = day_start
         self._categorize = categorize
         self._open: Span | None = None
-        # device set -> (day start, open span uid, monotonic read time, seconds per app)
+        # device set -> (day start, open span uid, monotonic read time, seconds per window)
         self._cache: dict[
-            tuple[int, ...] | None, tuple[datetime, str | None, float, dict[str | None, float]]
+            tuple[int, ...] | None, tuple[datetime, str | None, float, dict[Window, float]]
         ] = {}
 
     def set_open(self, span: Span | None) -> None:
@@ -82,17 +95,25 @@ class UsageMeter:
         return tuple(sorted(self._store.device_ids(rule.devices)))
 
     def _with_open(
-        self, by_app: dict[str | None, float], start: datetime, end: datetime, mine: bool
-    ) -> dict[str | None, float]:
+        self, by_window: dict[Window, float], start: datetime, end: datetime, mine: bool
+    ) -> dict[Window, float]:
         span = self._open
         if not mine or span is None or span.state is not SpanState.ACTIVE:
-            return by_app
+            return by_window
         lo, hi = max(span.start, start), min(span.end, end)
         if hi <= lo:
-            return by_app
-        total = dict(by_app)
-        total[span.app] = total.get(span.app, 0.0) + (hi - lo).total_seconds()
+            return by_window
+        total = dict(by_window)
+        key = (span.app, span.title, span.site)
+        total[key] = total.get(key, 0.0) + (hi - lo).total_seconds()
         return total
+
+    def _counted_seconds(self, rule: Rule, by_window: dict[Window, float]) -> float:
+        return sum(
+            seconds
+            for (app, title, site), seconds in by_window.items()
+            if counted(rule, app, self._categorize(app, with_site(title, site)))
+        )
 
     def _includes_me(self, devices: tuple[int, ...] | None) -> bool:
         return devices is None or self._device_id in devices
@@ -116,18 +137,14 @@ class UsageMeter:
                     or mono - cached[2] >= REFRESH_SECONDS
                 ):
                     ids = None if devices is None else list(devices)
-                    stored = self._store.active_seconds_by_app(day, now, ids, exclude_uid=uid)
+                    stored = self._store.active_seconds_by_window(day, now, ids, exclude_uid=uid)
                     cached = (day, uid, mono, stored)
                     self._cache[devices] = cached
             except PresenceError as exc:
                 log.debug("cannot read today's use for %s: %s", rule.name, exc.message)
                 continue
-            by_app = self._with_open(cached[3], day, now, self._includes_me(devices))
-            out[rule.name] = sum(
-                seconds
-                for app, seconds in by_app.items()
-                if counted(rule, app, self._categorize(app, None))
-            )
+            by_window = self._with_open(cached[3], day, now, self._includes_me(devices))
+            out[rule.name] = self._counted_seconds(rule, by_window)
         return out
 
     def used(self, rule: Rule, start: datetime, end: datetime) -> float:
@@ -139,10 +156,6 @@ class UsageMeter:
         devices = self._devices(rule) if rule.kind is RuleKind.LIMIT else (self._device_id,)
         uid = self._open.uid if self._open is not None else None
         ids = None if devices is None else list(devices)
-        stored = self._store.active_seconds_by_app(start, end, ids, exclude_uid=uid)
-        by_app = self._with_open(stored, start, end, self._includes_me(devices))
-        return sum(
-            seconds
-            for app, seconds in by_app.items()
-            if counted(rule, app, self._categorize(app, None))
-        )
+        stored = self._store.active_seconds_by_window(start, end, ids, exclude_uid=uid)
+        by_window = self._with_open(stored, start, end, self._includes_me(devices))
+        return self._counted_seconds(rule, by_window)

@@ -316,12 +316,28 @@ class RuleStore(Queries):
         `exclude_uid` leaves out one span (the daemon's open span, which it adds from memory:
         the stored copy lags behind by up to one flush).
         """
+        by_window = self.active_seconds_by_window(start, end, device_ids, exclude_uid)
+        by_app: dict[str | None, float] = {}
+        for (app, _, _), seconds in by_window.items():
+            by_app[app] = by_app.get(app, 0.0) + seconds
+        return by_app
+
+    def active_seconds_by_window(
+        self,
+        start: datetime,
+        end: datetime,
+        device_ids: Sequence[int] | None,
+        exclude_uid: str | None = None,
+    ) -> dict[tuple[str | None, str | None, str | None], float]:
+        """Active seconds per (app, title, site) inside [start, end), as `active_seconds_by_app`:
+        what a category matched by title or site needs (issue 10: limits count what reports
+        count)."""
         lo, hi = ts(start), ts(end)
         clipped = case((spans.c.end_ts > hi, hi), else_=spans.c.end_ts) - case(
             (spans.c.start_ts < lo, lo), else_=spans.c.start_ts
         )
         query = (
-            select(spans.c.app, func.sum(clipped))
+            select(spans.c.app, spans.c.title, spans.c.site, func.sum(clipped))
             .where(
                 # Spans never exceed MAX_SPAN_SECONDS: the lower bound keeps this on the index.
                 and_(
@@ -331,14 +347,14 @@ class RuleStore(Queries):
                 ),
                 spans.c.state == SpanState.ACTIVE.value,
             )
-            .group_by(spans.c.app)
+            .group_by(spans.c.app, spans.c.title, spans.c.site)
         )
         if device_ids is not None:
             query = query.where(spans.c.device_id.in_(device_ids))
         if exclude_uid is not None:
             query = query.where(spans.c.uid != exclude_uid)
         with self._begin() as c:
-            return {row[0]: float(row[1] or 0.0) for row in c.execute(query)}
+            return {(row[0], row[1], row[2]): float(row[3] or 0.0) for row in c.execute(query)}
 
 
 def _no_pending() -> dict[str, Any]:

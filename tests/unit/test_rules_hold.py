@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from presence.core.clock import FakeClock
 from presence.core.errors import InputError
-from presence.core.model import InputCounts
+from presence.core.model import InputCounts, Span, SpanState, WindowInfo
 from presence.daemon.main import Daemon
 from presence.enforce import Enforcer
 from presence.platform.capability import Capability
@@ -24,6 +24,7 @@ from presence.rules.model import RuleKind, parse_rule
 from presence.rules.policy import BUILT_IN, RulePolicy, judge_override, judge_snooze, snooze_cost
 from presence.settings.schema import PrivacySettings, Settings
 from presence.store import RuleStore, Store, database
+from presence.tracking.categories import Categorizer, builtin_rules
 from presence.tracking.privacy import Redactor
 from presence.tracking.recorder import Recorder
 from presence.tracking.sampler import Sampler
@@ -303,3 +304,61 @@ def test_overrides_are_limited_per_week_by_the_cli_and_the_daemon(tmp_path: Path
     rig.run("2026-01-14 22:00:05")
     assert rig.locker.calls == 1
     assert [d["of"] for e, d in rig.events("night") if e == "refused"] == ["override"]
+
+
+# -- limits count what reports count ----------------------------------------------------------
+
+
+def test_a_limit_on_a_title_matched_category_is_reached_and_enforced(tmp_path: Path) -> None:
+    """Before issue 10 the usage meter categorised by app only: 30 minutes of YouTube in
+    Firefox never counted against a `media` limit."""
+    rig = EnforcerRig(tmp_path, "2026-01-15 10:00")
+    rig.enforcer.shutdown()
+    real = Categorizer(builtin_rules())
+    rig.build = lambda: _with_categorize(rig, real.categorize)  # type: ignore[method-assign]
+    rig.enforcer = rig.build()
+    rig.add("limit", "media", categories="media", per_day="1m", grace="0s", warn="none",
+            action="lock")  # fmt: skip
+    youtube = "Cats - YouTube — Mozilla Firefox"
+    rig.store.save_spans(
+        rig.device.id, None,
+        [
+            Span(local("2026-01-15 09:00"), local("2026-01-15 09:30"), "firefox", youtube,
+                 SpanState.ACTIVE),
+            Span(local("2026-01-15 09:30"), local("2026-01-15 09:50"), "firefox", "Docs",
+                 SpanState.ACTIVE, site="docs.python.org"),
+        ],
+    )  # fmt: skip
+    rig.window = WindowInfo("firefox", youtube, 5)
+    rig.run("2026-01-15 10:00:05")
+    assert rig.kinds("media")[:2] == ["start", "action"] and rig.locker.calls >= 1
+    assert rig.enforcer._usage.limits(rig.enforcer.rules, rig.clock.now(), 0)["media"] == 1800
+
+
+def test_a_site_counts_as_part_of_the_title_for_a_limit(tmp_path: Path) -> None:
+    rig = EnforcerRig(tmp_path, "2026-01-15 10:00")
+    rig.enforcer.shutdown()
+    real = Categorizer(builtin_rules())
+    rig.build = lambda: _with_categorize(rig, real.categorize)  # type: ignore[method-assign]
+    rig.enforcer = rig.build()
+    rig.add("limit", "media", categories="media", per_day="10m", grace="0s", warn="none")
+    rig.store.save_spans(
+        rig.device.id, None,
+        [Span(local("2026-01-15 09:00"), local("2026-01-15 09:20"), "chromium", "Cats",
+              SpanState.ACTIVE, site="youtube.com")],
+    )  # fmt: skip
+    rig.window = WindowInfo("chromium", "Cats", 5, site="youtube.com")
+    rig.run("2026-01-15 10:00:05")
+    assert rig.kinds("media")[:1] == ["start"]
+
+
+def _with_categorize(rig: EnforcerRig, categorize: Any) -> Enforcer:
+    enforcer = Enforcer(
+        rules=rig.rules, clock=rig.clock, zone=BERLIN, device="laptop", device_id=rig.device.id,
+        policy=Policy(), idle_after=120, snooze_seconds=300, close_timeout=10,
+        notifier=Capability("n", rig.build_notifier), fallback=LogNotifier(),
+        locker=Capability("l", lambda: rig.locker), apps=Capability("a", lambda: rig.apps),
+        categorize=categorize, paused_file=rig.paused_file,
+    )  # fmt: skip
+    enforcer.start()
+    return enforcer

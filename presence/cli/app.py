@@ -9,6 +9,7 @@ from presence.cli import (
     categories,
     config_cmd,
     data,
+    devices,
     doctor,
     override,
     pause,
@@ -18,6 +19,7 @@ from presence.cli import (
     service,
     setup,
     status,
+    zones,
 )
 from presence.cli.root import new_app
 
@@ -36,3 +38,5 @@ app.add_typer(service.app, name="service")
 app.add_typer(setup.app, name="setup")
 app.add_typer(data.app, name="data")
 app.add_typer(rules.app, name="rules")
+app.add_typer(devices.app, name="devices")
+app.add_typer(zones.app, name="zones")

@@ -51,6 +51,13 @@ Devices = Annotated[
         "--device", help="Device names, comma-separated (default: all; device-free: this one)."
     ),
 ]
+Zones = Annotated[
+    str | None,
+    typer.Option("--zone", help="Zones (places, e.g. bedroom): every device in them."),
+]
+People = Annotated[
+    str | None, typer.Option("--person", help="People, comma-separated: on every device they use.")
+]
 Apps = Annotated[
     str | None, typer.Option("--apps", help="Apps the action targets, comma-separated.")
 ]
@@ -93,6 +100,8 @@ RULE_OPTIONS: dict[str, Any] = {
     "start": Start,
     "end": End,
     "devices": Devices,
+    "zones": Zones,
+    "people": People,
     "apps": Apps,
     "categories": Categories,
     "allow": Allow,
@@ -132,8 +141,9 @@ def rule_options(command: Callable[..., None]) -> Callable[..., None]:
 def _fields(options: dict[str, Any]) -> dict[str, Any]:
     """The options given, as rule fields (`--device` lists the `devices` field)."""
     fields = {k: v for k, v in options.items() if v is not None}
-    if "devices" in fields:
-        fields["devices"] = fields["devices"].split(",")
+    for key in ("devices", "zones", "people"):
+        if key in fields:
+            fields[key] = fields[key].split(",")
     return fields
 
 
@@ -151,7 +161,7 @@ def add_command(
     """Add a rule. It is in force at once (on every device sharing the database)."""
     context, store, now, zone = _context(ctx)
     rule_kind = parse_kind(kind)
-    if rule_kind is RuleKind.DEVICE_FREE and options["devices"] is None:
+    if rule_kind is RuleKind.DEVICE_FREE and options["devices"] is None and not options["zones"]:
         options["devices"] = context.settings.device.name  # device-free: this device unless told
     fields = _fields(options)
     rule = parse_rule(name, rule_kind, fields, device=context.settings.device.name)
@@ -203,7 +213,7 @@ def list_command(ctx: typer.Context, as_json: AsJson = False) -> None:
             rule.kind.value,
             rules_render.describe_when(rule, zone),
             rules_render.describe_action(rule),
-            ",".join(rule.devices) if rule.devices else "all",
+            rules_render.describe_targets(rule),
             rules_render.rule_state(item, zone),
         )
     console().print(table)

@@ -37,6 +37,14 @@ def describe_action(rule: Rule) -> str:
     return text + (" strict" if rule.strict else "")
 
 
+def describe_targets(rule: Rule) -> str:
+    """Who and where the rule binds: devices, zones (`zone:`) and people (`person:`)."""
+    parts = list(rule.devices or ())
+    parts += [f"zone:{z}" for z in rule.zones or ()]
+    parts += [f"person:{p}" for p in rule.people or ()]
+    return ",".join(parts) or "all"
+
+
 def local_time(when: datetime, zone: tzinfo) -> str:
     return when.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
 

@@ -41,6 +41,7 @@ from presence.platform.capability import Capability
 from presence.platform.log_notify import LogNotifier
 from presence.platform.screen_lock import SessionScreenLocker
 from presence.platform.selection import CAPABILITY_PURPOSE, Choice, choose
+from presence.rulebook import household
 from presence.rules.engine import Policy
 from presence.rules.values import parse_time
 from presence.settings.files import Paths, database_url, ensure_private_dir, load_settings, zone_of
@@ -408,6 +409,7 @@ def build(
         raise
     device = store.device(settings.device.name, socket.gethostname(), now)
     run_id = store.start_run(device.id, os.getpid(), __version__, now)
+    household.register(store, device.id, run_id, household.this_person(), now)  # issue 12
     sampler = Sampler(
         clock,
         zone_of(settings),
@@ -490,6 +492,8 @@ def _enforcement(
         apps=Capability("the app controller", _factory("apps", session, backends.apps)),
         categorize=categorize,
         paused_file=ensure_private_dir(paths.runtime_dir) / "paused.json",
+        person=household.this_person(),
+        place_of=household.place_reader(store, device.id),
     )
     enforcer.start()
     timer = RuleTimer(enforcer.on_timer)

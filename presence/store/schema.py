@@ -35,6 +35,10 @@ devices = Table(
     Column("name", String(64), nullable=False, unique=True),
     Column("hostname", String(255), nullable=False),
     Column("created", Float, nullable=False),
+    # issue 12, migration 0007: what it runs, when its daemon last wrote, its place in the home
+    Column("platform", String(64), nullable=True),
+    Column("last_seen", Float, nullable=True),
+    Column("zone", String(64), nullable=True),
 )
 
 daemon_runs = Table(
@@ -48,6 +52,7 @@ daemon_runs = Table(
     Column("end_reason", String(64), nullable=True),
     Column("pid", Integer, nullable=False),
     Column("version", String(32), nullable=False),
+    Column("person", String(64), nullable=True),  # who ran it (issue 12), migration 0007
     Index("ix_daemon_runs_device_started", "device_id", "started"),
 )
 

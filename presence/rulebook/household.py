@@ -1,0 +1,94 @@
+"""The services behind `presence devices ...` and `presence zones list` (issue 12), and the
+daemon's side of it: registering its device and person, and reading its zone.
+
+A zone name follows the rule-name pattern (letters, digits, `-`, `_`, `.`), compared without
+regard to case by the rules; it is stored as given.
+"""
+
+from __future__ import annotations
+
+import getpass
+import platform
+from collections.abc import Callable
+from datetime import datetime
+
+from presence.core.errors import InputError
+from presence.rules.model import NAME_PATTERN
+from presence.store import Store
+from presence.store.household import DeviceInfo, HouseholdStore, ZoneInfo
+
+__all__ = [
+    "DeviceInfo",
+    "ZoneInfo",
+    "forget_device",
+    "list_devices",
+    "list_zones",
+    "place_reader",
+    "register",
+    "rename_device",
+    "set_zone",
+    "this_person",
+    "this_platform",
+]
+
+
+def _name(text: str, what: str) -> str:
+    if not NAME_PATTERN.fullmatch(text or ""):
+        raise InputError(
+            f"{what} {text!r} is not a valid name",
+            hint="use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit",
+        )
+    return text
+
+
+def list_devices(store: Store) -> list[DeviceInfo]:
+    """Every device on the database. Raises StorageError."""
+    return HouseholdStore(store.engine).devices()
+
+
+def list_zones(store: Store) -> list[ZoneInfo]:
+    """Every zone with its devices. Raises StorageError."""
+    return HouseholdStore(store.engine).zones()
+
+
+def rename_device(store: Store, old: str, new: str) -> None:
+    """Rename a device. Raises InputError (unknown, taken, bad name), StorageError."""
+    HouseholdStore(store.engine).rename(old, _name(new, "NEW"))
+
+
+def set_zone(store: Store, device: str, zone: str | None) -> None:
+    """Put `device` in `zone` (None or "": in none). Raises InputError, StorageError."""
+    HouseholdStore(store.engine).set_zone(device, _name(zone, "ZONE") if zone else None)
+
+
+def forget_device(store: Store, device: str, now: datetime) -> int:
+    """Delete a device and its records; returns the spans deleted. Raises InputError when it
+    is unknown or recording now, StorageError."""
+    return HouseholdStore(store.engine).forget(device, now)
+
+
+def this_platform() -> str:
+    """What this device runs, e.g. `Linux 6.1 x86_64`."""
+    return f"{platform.system()} {platform.release().split('-')[0]} {platform.machine()}".strip()
+
+
+def this_person(configured: str = "") -> str:
+    """Who uses this device: the configured name, else the OS user."""
+    if configured:
+        return configured
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def register(store: Store, device_id: int, run_id: int | None, person: str, now: datetime) -> None:
+    """The daemon's start: record this device's platform, contact time and person."""
+    HouseholdStore(store.engine).register(device_id, this_platform(), run_id, person, now)
+
+
+def place_reader(store: Store, device_id: int) -> Callable[[], str | None]:
+    """A function returning the device's current zone (for the enforcer). It raises
+    StorageError when the database fails."""
+    household = HouseholdStore(store.engine)
+    return lambda: household.zone_of(device_id)

@@ -67,7 +67,8 @@ def accuracy(kwin: KWinSession, minutes: float = 2.0) -> dict[str, float]:
         # Backends are built at the first tick, the lock state last: once it is logged, the
         # daemon is recording. The plan starts from a known focus, away from every scored app.
         daemon.wait_for_log("whether the screen is locked: using")
-        kwin.activate(windows[PARKING[0]])
+        # Scored from a moment after a parking switch, well before the plan's first one.
+        scored_from = kwin.activate(windows[PARKING[0]]) + 0.25
         time.sleep(1)
         end = time.time() + minutes * 60
         previous: tuple[str, float] | None = None
@@ -88,7 +89,9 @@ def accuracy(kwin: KWinSession, minutes: float = 2.0) -> dict[str, float]:
     recorded: dict[str, float] = defaultdict(float)
     for span in daemon.spans():
         if span.state is SpanState.ACTIVE and span.app is not None:
-            recorded[span.app] += span.seconds
+            # Only the plan is scored: whatever had focus before the first parking is not.
+            start = max(span.start.timestamp(), scored_from)
+            recorded[span.app] += max(0.0, span.end.timestamp() - start)
     shutil.rmtree(daemon.root, ignore_errors=True)
     errors = {app: recorded[app] - truth[app] for app in truth}
     worst = max(abs(e) for e in errors.values())

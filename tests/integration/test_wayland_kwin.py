@@ -61,7 +61,8 @@ def test_recorded_spans_match_the_plan_and_the_lock_is_seen(kwin_session: KWinSe
         daemon.wait_for_log("using kwin")
         daemon.wait_for_log("whether the screen is locked: using screensaver")
         assert kwin.script_loaded(PLUGIN)
-        kwin.activate(windows[PARKING])  # a known focus, away from the scored apps
+        # Scored from a moment after a parking switch, well before the plan's first one.
+        scored_from = kwin.activate(windows[PARKING]) + 0.25
         time.sleep(0.5)
         plan = [(TERMINAL, 2.3), (DEMO, 3.7), (TERMINAL, 1.45), (DEMO, 2.85), (TERMINAL, 1.2)]
         previous: tuple[str, float] | None = None
@@ -90,7 +91,9 @@ def test_recorded_spans_match_the_plan_and_the_lock_is_seen(kwin_session: KWinSe
     recorded: dict[str, float] = defaultdict(float)
     for span in spans:
         if span.state is SpanState.ACTIVE and span.app is not None:
-            recorded[span.app] += span.seconds
+            # Only the plan is scored: whatever had focus before the first parking is not.
+            start = max(span.start.timestamp(), scored_from)
+            recorded[span.app] += max(0.0, span.end.timestamp() - start)
     errors = {app: recorded[app] - truth[app] for app in truth}
     assert all(abs(e) <= TOLERANCE for e in errors.values()), (errors, dict(recorded), truth)
     assert {s.title for s in spans if s.app == TERMINAL} & {"Wayland Terminal"}

@@ -11,6 +11,7 @@ from presence.cli import (
     data,
     devices,
     doctor,
+    import_cmd,
     override,
     pause,
     report,
@@ -37,6 +38,7 @@ app.add_typer(categories.app, name="categories")
 app.add_typer(service.app, name="service")
 app.add_typer(setup.app, name="setup")
 app.add_typer(data.app, name="data")
+app.add_typer(import_cmd.app, name="import")
 app.add_typer(rules.app, name="rules")
 app.add_typer(devices.app, name="devices")
 app.add_typer(zones.app, name="zones")

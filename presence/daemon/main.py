@@ -34,6 +34,7 @@ from presence.daemon.scheduling import RuleTimer
 from presence.daemon.sd_notify import SystemdNotifier
 from presence.daemon.session_lock import SessionLock
 from presence.enforce import Enforcer
+from presence.enforce.worker import EnforcementWorker
 from presence.health import faults as published
 from presence.health.snapshot import snapshot_file
 from presence.platform.base import Session
@@ -42,6 +43,7 @@ from presence.platform.log_notify import LogNotifier
 from presence.platform.screen_lock import SessionScreenLocker
 from presence.platform.selection import CAPABILITY_PURPOSE, Choice, choose
 from presence.rulebook import household
+from presence.rulebook.policy import defaults_from
 from presence.rules.engine import Policy
 from presence.rules.values import parse_time
 from presence.settings.files import Paths, database_url, ensure_private_dir, load_settings, zone_of
@@ -139,6 +141,7 @@ class Daemon:
     # -- rules (issue 3): enforcement after recording; None when built without it ----------
     enforcer: Enforcer | None = None
     rule_timer: RuleTimer | None = None
+    enforce_worker: EnforcementWorker | None = None  # the enforcer's own thread (issue 10)
     # one recorder per database (issue 11): the row this daemon holds, refreshed every tick
     # that is HOLD_EVERY after the last; None when built without it
     held: Holder | None = None
@@ -146,8 +149,8 @@ class Daemon:
     # the live state for status bars and D-Bus (issue 13); None when built without it
     glance: Glance | None = None
     pause: Pause | None = None
-
     bus_service: Any = None  # presence.daemon.bus_service.BusService, when a session bus is
+
     def tick(self) -> None:
         """One tick: honour a pause, else sample and record. Never raises for a hiccup."""
         now = self.clock.now()
@@ -199,8 +202,12 @@ class Daemon:
             self.stop_event.set()
 
     def _enforce(self, obs: Observation | None) -> None:
-        """Rules (issue 3): hand the tick to the enforcer, which never raises."""
-        if self.enforcer is not None:
+        """Rules (issue 3): hand the tick to the enforcer, which raises only a fatal error.
+        With a worker (issue 10) the evaluation runs on its thread: recording never waits
+        for an action; a fatal error met there is raised here, on the next tick."""
+        if self.enforce_worker is not None:
+            self.enforce_worker.submit(obs, self.timeline.open)
+        elif self.enforcer is not None:
             self.enforcer.on_tick(obs, self.timeline.open)
 
     def _beat(self, now: datetime, mono: float) -> None:
@@ -368,6 +375,8 @@ class Daemon:
                 RecorderLock(self.store.engine).release(self.held)
             except PresenceError as exc:
                 log.error("cannot release the recorder row: %s", exc.message)
+        if self.enforce_worker is not None:  # the tick being evaluated ends first
+            self.enforce_worker.stop()
         if self.rule_timer is not None:  # rules (issue 3): stop the timer, resume paused apps
             self.rule_timer.shutdown()
         if self.enforcer is not None:
@@ -379,9 +388,9 @@ class Daemon:
             published.remove(self.fault_file)
         if self.glance is not None:
             self.glance.close()
-
         if self.bus_service is not None:
             self.bus_service.close()
+
 
 def build(
     settings: Settings,
@@ -442,10 +451,12 @@ def build(
         parse_time(settings.reports.day_start, "reports.day_start"),
         now,
     )
+    daemon.bus_service = _bus_service(settings, session, daemon.glance, store, device, clock)
     daemon.enforcer, daemon.rule_timer = _enforcement(
         settings, paths, clock, session, store, device
-    daemon.bus_service = _bus_service(settings, session, daemon.glance, store, device, clock)
     )
+    daemon.enforce_worker = EnforcementWorker(daemon.enforcer)
+    daemon.enforce_worker.start()
     return daemon
 
 
@@ -492,6 +503,8 @@ def _enforcement(
         apps=Capability("the app controller", _factory("apps", session, backends.apps)),
         categorize=categorize,
         paused_file=ensure_private_dir(paths.runtime_dir) / "paused.json",
+        # the settings file's values seed a rule set that has no policy yet (issue 10)
+        policy_defaults=defaults_from(rules.cooldown, rules.snooze),
         person=household.this_person(),
         place_of=household.place_reader(store, device.id),
     )
@@ -502,10 +515,6 @@ def _enforcement(
     return enforcer, timer
 
 
-def _capabilities(
-    settings: Settings, session: Session, wake: threading.Event | None = None
-) -> tuple[Capability[Any], ...]:
-    backends = settings.backends
 def _bus_service(
     settings: Settings, session: Session, glance: Glance, store: Store, device: Device, clock: Clock
 ) -> Any:
@@ -533,6 +542,10 @@ def _bus_service(
     return service
 
 
+def _capabilities(
+    settings: Settings, session: Session, wake: threading.Event | None = None
+) -> tuple[Capability[Any], ...]:
+    backends = settings.backends
     pushed = None if wake is None else wake.set
     return (
         Capability("the focused window", _factory("window", session, backends.window, wake=pushed)),

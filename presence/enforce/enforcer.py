@@ -112,6 +112,7 @@ class Enforcer:
         self._snooze = snooze_seconds
         self._caps: tuple[Capability[Any], ...] = (notifier, locker, apps)
         self._faults = FaultBook("enforcement: ")
+        self._faults_seen: list[FaultSnapshot] = []
         self._notes = Notes(notifier, fallback, snooze_seconds, self.on_notification_action)
         self._categorize: Categorize = categorize or (lambda app, title: None)
         self._apps = AppActions(apps, close_timeout, paused_file)
@@ -215,10 +216,16 @@ class Enforcer:
 
     def faults(self) -> list[FaultSnapshot]:
         """What failed since the start (backends and steps), for `status` and `doctor`.
-        Any thread."""
-        with self._lock:
+        Any thread; never waits long for a running evaluation (a slow action): then the
+        counts of the last call are returned."""
+        if not self._lock.acquire(timeout=0.05):
+            return self._faults_seen
+        try:
             caps = [snap for cap in self._caps if (snap := cap.snapshot()) is not None]
-            return caps + self._faults.snapshots()
+            self._faults_seen = caps + self._faults.snapshots()
+            return self._faults_seen
+        finally:
+            self._lock.release()
 
     # -- one evaluation --------------------------------------------------------------------
 

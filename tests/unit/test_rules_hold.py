@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,11 @@ import pytest
 from sqlalchemy import text
 
 from presence.core.clock import FakeClock
-from presence.core.errors import InputError
+from presence.core.errors import ConfigError, InputError
 from presence.core.model import InputCounts, Span, SpanState, WindowInfo
 from presence.daemon.main import Daemon
 from presence.enforce import Enforcer
+from presence.enforce.worker import EnforcementWorker
 from presence.platform.capability import Capability
 from presence.platform.log_notify import LogNotifier
 from presence.rulebook import manage, overrides
@@ -362,3 +364,68 @@ def _with_categorize(rig: EnforcerRig, categorize: Any) -> Enforcer:
     )  # fmt: skip
     enforcer.start()
     return enforcer
+
+
+# -- enforcement off the sampler thread -------------------------------------------------------
+
+
+class SlowLocker(FakeLocker):
+    """A locker that blocks until released (at most 5 s), like a hung lock command."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def lock(self) -> bool:
+        self.entered.set()
+        self.release.wait(5)
+        return super().lock()
+
+
+def test_a_slow_locker_does_not_hold_up_recording(tmp_path: Path) -> None:
+    """Before issue 10 the lock ran inside the tick: recording stood still while it hung."""
+    rig = DaemonRig(tmp_path, "2026-01-15 21:59:50")
+    slow = SlowLocker()
+    rig.locker = slow
+    assert rig.daemon.enforcer is not None
+    worker = EnforcementWorker(rig.daemon.enforcer)
+    rig.daemon.enforce_worker = worker
+    worker.start()
+    rig.add("tech-free", "night", days="daily", start="22:00", end="23:00", warn="",
+            grace="0s", action="lock")  # fmt: skip
+    try:
+        rig.run(11)  # into the window: the worker starts locking and hangs
+        assert slow.entered.wait(5)
+        rig.run(30)  # the sampler goes on while the locker hangs
+        still_locking = not slow.release.is_set() and slow.calls == 0
+        assert still_locking
+        assert worker.replaced > 0  # ticks that came meanwhile: only the latest is kept
+    finally:
+        slow.release.set()
+        assert worker.idle(5)
+        worker.stop()
+    rig.daemon.recorder.record([], rig.daemon.timeline.open, float("inf"))
+    start = local("2026-01-15 21:59:50")
+    [span] = rig.store.spans_between(start, start + timedelta(minutes=5))
+    assert span.seconds == 40  # one span, not cut while the lock hung
+    assert slow.calls >= 1
+
+
+def test_a_fatal_error_on_the_enforcers_thread_stops_the_daemon_loop(tmp_path: Path) -> None:
+    rig = DaemonRig(tmp_path, "2026-01-15 12:00")
+    enforcer = rig.daemon.enforcer
+    assert enforcer is not None
+
+    def fatal(obs: Any, span: Any) -> None:
+        raise ConfigError("a forced locker does not exist", hint="fix the config")
+
+    enforcer.on_tick = fatal  # type: ignore[method-assign,assignment]
+    worker = EnforcementWorker(enforcer)
+    rig.daemon.enforce_worker = worker
+    worker.start()
+    rig.run(1)
+    assert worker.idle(5)
+    with pytest.raises(ConfigError, match="forced locker"):
+        rig.run(1)
+    worker.stop()

@@ -16,7 +16,7 @@ from presence.core.clock import SystemClock
 from presence.core.errors import InputError
 from presence.daemon.session_lock import SessionLock
 from presence.health import faults
-from presence.health.status import daemon_status, recording_pid
+from presence.health.status import daemon_status, offline_state, recording_pid
 from presence.settings.files import zone_of
 
 app = typer.Typer()
@@ -26,6 +26,10 @@ app = typer.Typer()
 def _echo(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def _local(when: datetime, context: AppContext) -> str:
+    return when.astimezone(zone_of(context.settings)).strftime("%Y-%m-%d %H:%M")
 
 
 def now_utc() -> datetime:
@@ -62,6 +66,10 @@ def status(
             _echo(status_fast.render(fmt, status_fast.live(run_dir), now_utc()) + "\n")
         return
     now = SystemClock().now()
+    offline = offline_state(context.paths.data_dir)  # said even when the server is away
+    if offline.waiting and not as_json:
+        since = "?" if offline.offline_since is None else _local(offline.offline_since, context)
+        console().print(f"offline since {since}, {offline.waiting} spans waiting", markup=False)
     store = context.store()
     # The database names the daemon recording this device (issue 11); the session lock only
     # says some daemon runs in this session, perhaps on another database.
@@ -77,7 +85,10 @@ def status(
         faults.fault_file(context.paths.runtime_dir) if here else None,
     )
     if as_json:
-        print_json(result.to_dict())
+        data = result.to_dict()
+        data["spans_waiting"] = offline.waiting
+        data["offline_since"] = offline.offline_since and offline.offline_since.isoformat()
+        print_json(data)
         return
     status_text(result, zone_of(context.settings), now)
     for snap in result.faults:

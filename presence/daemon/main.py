@@ -51,6 +51,7 @@ from presence.settings.schema import Settings
 from presence.store import Device, Pause, RuleStore, Store
 from presence.store.holder import Holder, RecorderLock
 from presence.store.reporting import ReportQueries
+from presence.store.spool import spool_for
 from presence.tracking.categories import categorizer
 from presence.tracking.privacy import Redactor
 from presence.tracking.recorder import Recorder
@@ -427,7 +428,8 @@ def build(
         sites=BrowserReports(paths.data_dir, wake=wake.set),
     )
     timeline = Timeline(settings.sampling.idle_after, settings.sampling.gap_after)
-    recorder = Recorder(store, device.id, run_id, settings.sampling.flush_every)
+    spool = spool_for(store.engine.dialect.name, paths.data_dir)  # issue 12: offline first
+    recorder = Recorder(store, device.id, run_id, settings.sampling.flush_every, spool)
     daemon = Daemon(
         settings,
         clock,

@@ -12,6 +12,7 @@ from presence.health import faults as published
 from presence.platform.process import pid_exists
 from presence.store import Pause, Run, Store
 from presence.store.holder import RecorderLock
+from presence.store.spool import FILE_NAME, Spool, SpoolState
 
 STALE_AFTER = timedelta(seconds=30)
 """A run whose last heartbeat is older than this is not recording (three missed flushes)."""
@@ -86,3 +87,9 @@ def recording_pid(store: Store, device_name: str, now: datetime, hostname: str) 
     missing or stale. Raises StorageError."""
     holder = RecorderLock(store.engine).holder(device_name)
     return None if holder is None or holder.stale(now, hostname) else holder.pid
+
+
+def offline_state(data_dir: Path) -> SpoolState:
+    """The offline spool of this device (issue 12): spans waiting for the shared database and
+    since when it is away. Raises StorageError when the spool file cannot be read."""
+    return Spool(data_dir / FILE_NAME).state()

@@ -95,9 +95,7 @@ def test_a_limit_on_a_title_matched_category_closes_a_real_xterm(
     assert [e for e, _, _ in log_events(daemon, "media")][:2] == ["start", "action"]
 
 
-def test_the_third_snooze_waits_and_ctrl_c_cancels_it(
-    x_session: XSession, tmp_path: Path
-) -> None:
+def test_the_third_snooze_waits_and_ctrl_c_cancels_it(x_session: XSession, tmp_path: Path) -> None:
     env = {**x_session.env, "DBUS_SYSTEM_BUS_ADDRESS": NO_SYSTEM_BUS}
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
     # cooldown 0 seeds the new rule set's policy, so that a short wait can be set at once

@@ -11,6 +11,7 @@ from presence.cli import (
     data,
     devices,
     doctor,
+    household,
     import_cmd,
     override,
     pause,
@@ -42,3 +43,4 @@ app.add_typer(import_cmd.app, name="import")
 app.add_typer(rules.app, name="rules")
 app.add_typer(devices.app, name="devices")
 app.add_typer(zones.app, name="zones")
+app.add_typer(household.app, name="household")

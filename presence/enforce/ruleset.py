@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from presence.core.errors import PresenceError
+from presence.core.errors import PresenceError, StorageError
 from presence.rules.model import Rule, file_label, parse_rule
 from presence.store import RuleStore
 
@@ -29,7 +29,16 @@ class RuleSet:
 
     def refresh(self, now: datetime, *, force: bool = False) -> None:
         """Reload when the table changed. Raises StorageError when it cannot be read."""
-        self._store.apply_due(now)
+        try:
+            self._store.apply_due(now)
+        except StorageError as exc:
+            if "refused this change" not in exc.message:  # not a permission: an outage
+                raise
+            # issue 12: a device's role on a household database may not carry out a pending
+            # change; the owner's CLI or daemon does. The rules in force are still read.
+            if "apply_due" not in self._warned:
+                self._warned.add("apply_due")
+                log.warning("pending rule changes wait for the owner: %s", exc.message)
         fingerprint = self._store.fingerprint()
         if not force and fingerprint == self._fingerprint:
             return

@@ -10,17 +10,22 @@ from __future__ import annotations
 import getpass
 import platform
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from presence.core.errors import InputError
 from presence.rules.model import NAME_PATTERN
-from presence.store import Store
+from presence.store import Store, roles
 from presence.store.household import DeviceInfo, HouseholdStore, ZoneInfo
 
 __all__ = [
     "DeviceInfo",
+    "DeviceLogin",
     "ZoneInfo",
+    "add_device_login",
+    "add_owner",
     "forget_device",
+    "init_household",
     "list_devices",
     "list_zones",
     "place_reader",
@@ -92,3 +97,30 @@ def place_reader(store: Store, device_id: int) -> Callable[[], str | None]:
     StorageError when the database fails."""
     household = HouseholdStore(store.engine)
     return lambda: household.zone_of(device_id)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceLogin:
+    """What a device needs to join: its role, the URL for its config, its ~/.pgpass line."""
+
+    role: str
+    url: str
+    pgpass: str
+
+
+def init_household(store: Store) -> None:
+    """Create the roles, grants and row policies on the (migrated) PostgreSQL database.
+    Raises InputError (not PostgreSQL), StorageError (not the owner)."""
+    roles.init(store.engine)
+
+
+def add_device_login(store: Store, device: str) -> DeviceLogin:
+    """Create or reset `device`'s login role; the password appears only in the answer."""
+    password = roles.add_device(store.engine, _name(device, "DEVICE"))
+    url, pgpass = roles.device_login(store.engine, device, password)
+    return DeviceLogin(roles.role_of(device), url, pgpass)
+
+
+def add_owner(store: Store, role: str) -> None:
+    """Make the login role `role` a household owner. Raises StorageError."""
+    roles.add_owner(store.engine, _name(role, "ROLE"))

@@ -246,6 +246,14 @@ def storage_error(exc: DBAPIError, engine: Engine) -> StorageError:
         )
     if "readonly" in text or "read-only" in text:
         return StorageError(f"the database {where} is read-only", hint="check file permissions")
+    if getattr(exc.orig, "sqlstate", None) == "42501" or "permission denied" in text:
+        # issue 12: a device's role on a household database may not change rules or zones
+        return StorageError(
+            f"the database {where} refused this change: {text.splitlines()[0]}",
+            hint="this device's database role may record and read, not change rules, zones or "
+            "other devices: make the change as the household's owner (their database.url, "
+            "or `presence household add-owner`)",
+        )
     if "disk" in text and "full" in text:
         return StorageError(f"the disk holding {where} is full", hint="free some space")
     return StorageError(f"database error on {where}: {text}")

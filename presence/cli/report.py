@@ -29,6 +29,7 @@ from presence.reports import (
 )
 from presence.reports.html import write_html
 from presence.reports.periods import FIRST_DAY, LAST_DAY
+from presence.rulebook.household import devices_in_zone
 from presence.settings.files import zone_of
 
 app = typer.Typer()
@@ -69,6 +70,10 @@ DeviceOption = Annotated[
     str | None,
     typer.Option("--device", help="Device name (default: this device), or `all`."),
 ]
+ZoneOption = Annotated[
+    str | None,
+    typer.Option("--zone", help="Only the devices in this zone (with --device: of those)."),
+]
 ByOption = Annotated[
     By | None,
     typer.Option(
@@ -88,8 +93,11 @@ HtmlOption = Annotated[
 ]
 
 
-def _devices(context: AppContext, device: str | None) -> list[str]:
-    return device_names(context.store(), device, context.settings.device.name)
+def _devices(context: AppContext, device: str | None, zone: str | None = None) -> list[str]:
+    if zone is None:
+        return device_names(context.store(), device, context.settings.device.name)
+    chosen = device_names(context.store(), device or "all", context.settings.device.name)
+    return devices_in_zone(context.store(), zone, chosen)  # issue 12
 
 
 def _show(
@@ -99,10 +107,12 @@ def _show(
     fmt: Format | None,
     by: By | None,
     html: Path | None,
+    zone: str | None = None,
 ) -> None:
     settings = context.settings.reports
     now = SystemClock().now()
-    result = build_report(context.store(), period, _devices(context, device), now, settings)
+    devices = _devices(context, device, zone)
+    result = build_report(context.store(), period, devices, now, settings)
     if html is not None:
         try:
             write_html(result, html, now)
@@ -192,6 +202,7 @@ def report(
     by: ByOption = None,
     fmt: FormatOption = None,
     device: DeviceOption = None,
+    zone: ZoneOption = None,
     html: HtmlOption = None,
 ) -> None:
     """Totals, their change, days, apps, categories, hours, sessions, adherence and gaps."""
@@ -204,7 +215,7 @@ def report(
         SystemClock().now(), zone_of(context.settings), context.settings.reports
     )
     period = _choose(when, first, last, {"day": day, "week": week, "month": month}, context)
-    _show(context, period, device, fmt, by, html)
+    _show(context, period, device, fmt, by, html, zone)
 
 
 @app.command("trends")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +24,7 @@ __all__ = [
     "ZoneInfo",
     "add_device_login",
     "add_owner",
+    "devices_in_zone",
     "forget_device",
     "init_household",
     "list_devices",
@@ -54,6 +55,22 @@ def list_devices(store: Store) -> list[DeviceInfo]:
 def list_zones(store: Store) -> list[ZoneInfo]:
     """Every zone with its devices. Raises StorageError."""
     return HouseholdStore(store.engine).zones()
+
+
+def devices_in_zone(store: Store, zone: str, among: Sequence[str]) -> list[str]:
+    """The devices of `among` that stand in `zone` (compared without regard to case).
+
+    Raises InputError naming the known zones when no device is in `zone`.
+    """
+    zones = HouseholdStore(store.engine).zones()
+    found = next((z for z in zones if z.name.lower() == zone.lower()), None)
+    if found is None:
+        known = ", ".join(z.name for z in zones) or "none yet"
+        raise InputError(
+            f"--zone {zone!r}: no device is in that zone (zones: {known})",
+            hint="`presence devices set-zone DEVICE ZONE` puts a device in a zone",
+        )
+    return [name for name in among if name in found.devices]
 
 
 def rename_device(store: Store, old: str, new: str) -> None:

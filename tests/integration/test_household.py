@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from presence.core.clock import SystemClock
-from presence.core.model import Observation, WindowInfo
+from presence.core.model import Observation, Span, SpanState, WindowInfo
 from presence.enforce import Enforcer
 from presence.platform.capability import Capability
 from presence.platform.log_notify import LogNotifier
@@ -193,3 +193,40 @@ def test_a_zone_rule_added_on_one_device_is_enforced_on_another(
     finally:
         enforcer.shutdown()
         other.close()
+
+
+def test_a_household_week_by_device_and_zone(
+    shared: Store,
+    on_laptop: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monday = datetime(2026, 6, 1, 10, tzinfo=UTC)
+    minutes = {"laptop": 30, "tablet": 20, "family-pc": 45}
+    for name, length in minutes.items():
+        device_id = register(shared, name, "ana")
+        shared.save_spans(
+            device_id,
+            None,
+            [
+                Span(monday + timedelta(days=n), monday + timedelta(days=n, minutes=length),
+                     "firefox", None, SpanState.ACTIVE)
+                for n in range(7)
+            ],
+        )  # fmt: skip
+    household.set_zone(shared, "tablet", "bedroom")
+    household.set_zone(shared, "family-pc", "bedroom")
+
+    def active(*args: str) -> float:
+        code, out, err = cli(
+            capsys, monkeypatch, "report", "--week", "--date", "2026-06-03", "-f", "json", *args
+        )
+        assert code == 0, err
+        return float(json.loads(out)["totals"]["active_seconds"])
+
+    assert active() == 7 * 30 * 60  # this device
+    assert active("--device", "all") == 7 * (30 + 20 + 45) * 60
+    assert active("--zone", "bedroom") == 7 * (20 + 45) * 60
+    assert active("--zone", "bedroom", "--device", "tablet") == 7 * 20 * 60
+    code, _, err = cli(capsys, monkeypatch, "report", "--zone", "attic")
+    assert code != 0 and "bedroom" in err

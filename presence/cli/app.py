@@ -11,6 +11,7 @@ from presence.cli import (
     data,
     devices,
     doctor,
+    export,
     household,
     import_cmd,
     override,
@@ -34,6 +35,7 @@ app.add_typer(report.app)
 app.add_typer(pause.app)
 app.add_typer(doctor.app)
 app.add_typer(override.app)
+app.add_typer(export.app)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(categories.app, name="categories")
 app.add_typer(service.app, name="service")

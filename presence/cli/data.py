@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from presence.cli.context import AppContext
+from presence.cli.report import parse_date
 from presence.core.clock import SystemClock
-from presence.core.errors import AlreadyRunningError, StorageError
+from presence.core.errors import AlreadyRunningError, InputError, StorageError
 from presence.daemon.session_lock import SessionLock
-from presence.settings.files import database_url
+from presence.reports import data_export
+from presence.rules.values import parse_time
+from presence.settings.files import database_url, zone_of
 
 if TYPE_CHECKING:
     from presence.store.maintenance import CheckReport, RepairReport
@@ -138,3 +142,58 @@ def repair_command(
     if report.after is not None and not report.after.ok:
         _print_check(report.after)
         raise _fail(report.after)
+
+
+def _forgotten(found: data_export.Forgotten) -> str:
+    parts = [
+        f"{count} {name}"
+        for name, count in (
+            ("spans", found.spans),
+            ("daemon runs", found.runs),
+            ("pauses", found.pauses),
+            ("enforcement events", found.events),
+        )
+        if count
+    ]
+    return ", ".join(parts) or "nothing"
+
+
+@app.command("forget")
+def forget_command(
+    ctx: typer.Context,
+    app_name: Annotated[
+        str | None, typer.Option("--app", help="Delete every span of this app (any case).")
+    ] = None,
+    before: Annotated[
+        str | None,
+        typer.Option("--before", help="Delete everything that ended before this day, YYYY-MM-DD."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete recorded data for good: an app's spans, or everything before a day. Says what
+    it removed. Every device on this database is affected."""
+    if (app_name is None) == (before is None):
+        raise InputError("give --app NAME or --before DATE (one of them)", hint="e.g. --app steam")
+    context: AppContext = ctx.obj
+    store = context.store(create=False)
+    settings = context.settings
+    if app_name is not None:
+        run = functools.partial(data_export.forget_app, store, app_name)
+        what = f"every span of {app_name!r}"
+    else:
+        day = parse_date(before, "--before")
+        assert day is not None
+        day_start = parse_time(settings.reports.day_start, "reports.day_start")
+        zone = zone_of(settings)
+        run = functools.partial(data_export.forget_before, store, day, zone, day_start)
+        what = f"everything that ended before {day.isoformat()} began"
+    found = run(dry_run=True)
+    if found.total == 0:
+        typer.echo(f"Nothing to forget: no record matches ({what}).")
+        return
+    if not yes and not typer.confirm(
+        f"Delete {what}: {_forgotten(found)}? This cannot be undone", default=False
+    ):
+        typer.echo("Nothing deleted.")
+        raise typer.Exit(1)
+    typer.echo(f"Removed {_forgotten(run(dry_run=False))}.")

@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,11 @@ class AwEvent:
     start: datetime
     seconds: float
     data: dict[str, Any]
+    end: datetime = field(init=False)
+
+    def __post_init__(self) -> None:
+        end = self.start + timedelta(seconds=max(0.0, self.seconds))
+        object.__setattr__(self, "end", end)
 
 
 def _not_aw(path: Path, why: str) -> InputError:

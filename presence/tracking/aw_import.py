@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import Any
 
 from presence.core.model import MAX_SPAN_SECONDS, Span, SpanState, WindowInfo
 from presence.store import Store
@@ -34,6 +35,7 @@ __all__ = ["AwSource", "HostPlan", "default_database", "plan", "run_import", "sp
 from presence.tracking.privacy import Redactor
 
 BATCH = 5000
+REDACTED_KEPT = 50_000
 WINDOW, AFK = "currentwindow", "afkstatus"
 
 
@@ -80,10 +82,6 @@ def _uid(host: HostPlan, window: AwEvent, afk: AwEvent, piece: int) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def _end(event: AwEvent) -> datetime:
-    return event.start + timedelta(seconds=max(0.0, event.seconds))
-
-
 def spans_of(
     host: HostPlan,
     windows: Iterable[AwEvent],
@@ -97,11 +95,13 @@ def spans_of(
     pending: deque[AwEvent] = deque()
     exhausted = False
     count = 0
+    # titles repeat: the privacy rules' regular expressions run once per distinct window
+    redacted: dict[tuple[str, Any], WindowInfo | None] = {}
     for window in windows:
         count += 1
         if seen is not None and count % 1000 == 0:
             seen(1000)
-        w_start, w_end = window.start, _end(window)
+        w_start, w_end = window.start, window.end
         if w_end <= w_start:
             continue
         while not exhausted and (not pending or pending[-1].start < w_end):
@@ -110,15 +110,22 @@ def spans_of(
                 exhausted = True
             else:
                 pending.append(nxt)
-        while pending and _end(pending[0]) <= w_start:
+        while pending and pending[0].end <= w_start:
             pending.popleft()
         app = str(window.data.get("app") or "unknown")
         title = window.data.get("title")
-        kept = redactor.apply(WindowInfo(app, None if title is None else str(title)))
+        seen_key = (app, title)
+        if seen_key in redacted:
+            kept = redacted[seen_key]
+        else:
+            kept = redactor.apply(WindowInfo(app, None if title is None else str(title)))
+            if len(redacted) >= REDACTED_KEPT:
+                redacted.clear()  # a bounded cache: memory stays flat over any history
+            redacted[seen_key] = kept
         if kept is None:
             continue
         for afk in pending:
-            lo, hi = max(w_start, afk.start), min(w_end, _end(afk))
+            lo, hi = max(w_start, afk.start), min(w_end, afk.end)
             if hi <= lo:
                 continue
             state = SpanState.IDLE if afk.data.get("status") == "afk" else SpanState.ACTIVE

@@ -266,12 +266,37 @@ def test_sites_are_recorded_blocked_and_snoozed_in_chromium(
             newWindow=True,
         )["targetId"]
         wait_until(lambda: "delta.test" in chrome.pages().get(private, ""), "the private page")
-        time.sleep(2)
-        report = json.loads((tmp_path / "data/presence/browser/chromium.json").read_text())
+
+        def active_window() -> str:
+            return subprocess.run(
+                ["xdotool", "getactivewindow", "getwindowname"],
+                env=env,
+                capture_output=True,
+                text=True,
+            ).stdout
+
+        wait_until(lambda: "delta.test" in active_window(), "the private window focused", 10)
+        reports = tmp_path / "data/presence/browser/chromium.json"
+
+        def unfocused() -> dict[str, Any] | None:
+            report: dict[str, Any] = json.loads(reports.read_text())
+            return None if report["focused"] else report
+
         # The extension may not see private windows at all ("incognito": "not_allowed"): with
         # one focused, it reports no focused window and no site.
-        assert report["site"] is None and not report["focused"], report
+        report = wait_until(unfocused, "the browser reported as not focused", 10)
+        assert report["site"] is None, report
+        time.sleep(1.5)  # a tick or two with the private window focused
         assert not rows(db, "SELECT 1 FROM spans WHERE site = 'delta.test'")
+        private_spans = rows(
+            db, "SELECT site, end_ts - start_ts FROM spans WHERE title LIKE 'delta.test page%'"
+        )
+        assert any(site is None for site, _ in private_spans), private_spans
+        # Chromium does not always tell the extension that the focus left for a window it may
+        # not see; it notices within its 250 ms check, so the previous tab's site may stay that
+        # long on the private window's time (never the private window's own site).
+        misattributed = sum(seconds for site, seconds in private_spans if site is not None)
+        assert misattributed < 1.0, private_spans
 
         notes = json.loads(presence(env, "doctor", "--json"))["notes"]
         said = next(n for n in notes if n.startswith("browser chromium:"))
@@ -281,4 +306,7 @@ def test_sites_are_recorded_blocked_and_snoozed_in_chromium(
         daemon.kill()
     sites = {r[0] for r in rows(db, "SELECT DISTINCT site FROM spans WHERE app = 'Chromium'")}
     assert {"alpha.test", "gamma.test"} <= sites, sites
-    print(f"tab switch to record: {max(delays):.2f} s; blocked after {blocked_after:.2f} s")
+    print(
+        f"tab switch to record: {max(delays):.2f} s; blocked after {blocked_after:.2f} s; "
+        f"previous site kept on the private window for {misattributed:.2f} s"
+    )

@@ -173,6 +173,9 @@ api.tabs.onUpdated.addListener((tabId, change, tab) => {
   if (change.url || change.status === "complete") report();
 });
 api.windows.onFocusChanged.addListener(() => report());
+// Focus moving to a window the extension may not see (a private one) is not always announced:
+// check four times a second too. Only changes are sent (see report()).
+setInterval(report, 250);
 
 api.runtime.onMessage.addListener((message, sender, sendResponse) => {
   // Only the extension's own block page talks to the background.

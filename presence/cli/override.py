@@ -11,6 +11,7 @@ import typer
 
 from presence.cli.context import AppContext
 from presence.cli.render import console
+from presence.cli.watching import say_watching
 from presence.core.clock import SystemClock
 from presence.core.duration import format_duration, format_until
 from presence.core.errors import InputError
@@ -90,18 +91,19 @@ def snooze(
         until = format_until(item.until.astimezone(zone), today, seconds=True)
         length = format_duration((item.until - now).total_seconds())
         console().print(f"Snoozed {item.rule.name!r} for {length}, until {until}.")
+    say_watching(context)
 
 
 def _countdown(wait: overrides.WaitFirst, sleep: Callable[[float], None] = time.sleep) -> float:
     """Show the wait counting down on one line; returns the seconds waited. Raises
     InputError when the user cancels (Ctrl-C)."""
     out = console()
-    out.print(f"{wait.message}. Ctrl-C cancels.")
 
     def show(remaining: float) -> None:
         out.print(f"\r  {format_duration(remaining)} ", end="", highlight=False)
 
     try:
+        out.print(f"{wait.message}. Ctrl-C cancels.")
         overrides.sit_out(wait.seconds, sleep, show)
     except KeyboardInterrupt:
         out.print()
@@ -129,6 +131,7 @@ def override(
     start = occ.start.astimezone(zone).strftime("%a %Y-%m-%d %H:%M")
     end = "" if occ.end is None else " to " + occ.end.astimezone(zone).strftime("%a %H:%M")
     console().print(f"Overridden: {rule!r} {start}{end} is skipped.")
+    say_watching(context)
 
 
 @app.command("focus")
@@ -177,3 +180,4 @@ def focus(
     console().print(
         f"Focus until {until} ({rule.name}): {targets} off limits ({rule.action.value})."
     )
+    say_watching(context, [rule.action])

@@ -9,6 +9,7 @@ import typer
 
 from presence.cli.context import AppContext
 from presence.cli.render import console
+from presence.cli.watching import say_watching
 from presence.core.clock import SystemClock
 from presence.core.duration import format_duration, format_until
 from presence.rules.values import LONGEST_BLOCK, parse_reason, parse_seconds
@@ -47,6 +48,9 @@ def pause(
     else:
         local = format_until(until.astimezone(zone), now.astimezone(zone).date(), seconds=True)
         console().print(f"Paused for {format_duration(seconds or 0)}, until {local}.")
+    # issue 10: a pause stops recording, not the rules
+    console().print("Rules stay in force while recording is paused.")
+    say_watching(context)
 
 
 @app.command("resume")

@@ -17,10 +17,11 @@ from rich.table import Table
 from presence.cli import rules_render
 from presence.cli.context import AppContext
 from presence.cli.render import console, print_json
+from presence.cli.rules_policy import policy_command
+from presence.cli.watching import say_watching
 from presence.core.clock import SystemClock
 from presence.core.errors import InputError
 from presence.install import browser
-from presence.cli.rules_policy import policy_command
 from presence.rulebook import manage
 from presence.rulebook.policy import defaults_from
 from presence.rules.model import RuleKind, parse_kind, parse_rule
@@ -170,6 +171,7 @@ def add_command(
     defaults = defaults_from(context.settings.rules.cooldown, context.settings.rules.snooze)
     outcome = manage.add_rule(store, rule, now, today=today, defaults=defaults)
     rules_render.say(outcome, zone, context.settings.rules.cooldown)
+    say_watching(context, [rule.action])
     if rule.sites:
         console().print(browser.sites_note())
     coming = manage.next_occurrences(store, zone, now, context.settings.device.name, count=50)

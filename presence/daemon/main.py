@@ -35,7 +35,9 @@ from presence.daemon.sd_notify import SystemdNotifier
 from presence.daemon.session_lock import SessionLock
 from presence.enforce import Enforcer
 from presence.enforce.worker import EnforcementWorker
+from presence.health import enforcement as published_enforcement
 from presence.health import faults as published
+from presence.health.enforcement import enforcement_file
 from presence.health.snapshot import snapshot_file
 from presence.platform.base import Session
 from presence.platform.capability import Capability
@@ -143,6 +145,7 @@ class Daemon:
     enforcer: Enforcer | None = None
     rule_timer: RuleTimer | None = None
     enforce_worker: EnforcementWorker | None = None  # the enforcer's own thread (issue 10)
+    enforcement_file: Path | None = None  # what it can enforce here (health.enforcement)
     # one recorder per database (issue 11): the row this daemon holds, refreshed every tick
     # that is HOLD_EVERY after the last; None when built without it
     held: Holder | None = None
@@ -378,6 +381,8 @@ class Daemon:
                 log.error("cannot release the recorder row: %s", exc.message)
         if self.enforce_worker is not None:  # the tick being evaluated ends first
             self.enforce_worker.stop()
+        if self.enforcement_file is not None:
+            published_enforcement.remove(self.enforcement_file)
         if self.rule_timer is not None:  # rules (issue 3): stop the timer, resume paused apps
             self.rule_timer.shutdown()
         if self.enforcer is not None:
@@ -459,6 +464,9 @@ def build(
     )
     daemon.enforce_worker = EnforcementWorker(daemon.enforcer)
     daemon.enforce_worker.start()
+    # what it can carry out here, for the commands that make a rule bind (issue 10)
+    daemon.enforcement_file = enforcement_file(ensure_private_dir(paths.runtime_dir))
+    published_enforcement.write(daemon.enforcement_file, daemon.enforcer.capabilities())
     return daemon
 
 

@@ -209,6 +209,18 @@ class Enforcer:
                 except Exception:
                     log.debug("closing %s raised", cap.name, exc_info=True)
 
+    def capabilities(self) -> dict[str, str | None]:
+        """Per capability (notify, lock, apps), the backend that carries it out here, or
+        None when none works (issue 10: say when nothing can act). Builds the backends that
+        were not built yet. Main thread, after `start()`; never raises but a fatal error."""
+        with self._lock:
+            mono = self._clock.monotonic()
+            found: dict[str, str | None] = {}
+            for key, cap in zip(("notify", "lock", "apps"), self._caps, strict=True):
+                backend = cap.get(mono)
+                found[key] = None if backend is None else str(getattr(backend, "name", key))
+            return found
+
     @property
     def rules(self) -> list[Rule]:
         """The rules as last read (replaced whole on a change, never mutated). Any thread."""

@@ -112,11 +112,12 @@ def test_the_third_snooze_waits_and_ctrl_c_cancels_it(x_session: XSession, tmp_p
         third = [sys.executable, "-m", "presence", "snooze", "1m", "--reason", "a call"]
         cancelled = subprocess.Popen(third, env=daemon.env, cwd=REPO, text=True,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-        time.sleep(1.5)  # inside the countdown
-        cancelled.send_signal(signal.SIGINT)
+        assert cancelled.stdout is not None
+        said = cancelled.stdout.readline()  # the countdown has begun (PYTHONUNBUFFERED)
+        assert "waits 3s first" in said
+        cancelled.send_signal(signal.SIGINT)  # Ctrl-C
         out, err = cancelled.communicate(timeout=30)
         assert cancelled.returncode != 0 and "cancelled" in err, (out, err)
-        assert "waits 3s first" in out
         began = time.monotonic()
         out = presence(daemon.env, "snooze", "1m", "--reason", "a call")
         assert time.monotonic() - began >= 3 and "Snoozed 'evening'" in out

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +19,8 @@ from presence.core.model import InputCounts, Span, SpanState, WindowInfo
 from presence.daemon.main import Daemon
 from presence.enforce import Enforcer
 from presence.enforce.worker import EnforcementWorker
+from presence.health.enforcement import enforcement_file
+from presence.health.enforcement import write as publish
 from presence.platform.capability import Capability
 from presence.platform.log_notify import LogNotifier
 from presence.rulebook import manage, overrides
@@ -24,8 +28,10 @@ from presence.rulebook.policy import change_policy, defaults_from, rule_policy
 from presence.rules.engine import Policy
 from presence.rules.model import RuleKind, parse_rule
 from presence.rules.policy import BUILT_IN, RulePolicy, judge_override, judge_snooze, snooze_cost
+from presence.settings.files import Paths, database_url, ensure_private_dir, load_settings
 from presence.settings.schema import PrivacySettings, Settings
 from presence.store import RuleStore, Store, database
+from presence.store.holder import RecorderLock
 from presence.tracking.categories import Categorizer, builtin_rules
 from presence.tracking.privacy import Redactor
 from presence.tracking.recorder import Recorder
@@ -429,3 +435,29 @@ def test_a_fatal_error_on_the_enforcers_thread_stops_the_daemon_loop(tmp_path: P
     with pytest.raises(ConfigError, match="forced locker"):
         rig.run(1)
     worker.stop()
+
+
+# -- say when nothing is watching -------------------------------------------------------------
+
+
+def test_commands_say_when_no_daemon_watches_or_it_cannot_act(
+    cli: Cli,  # noqa: F811 - the fixture imported above
+    home: Path,  # noqa: F811
+) -> None:
+    """Before issue 10, `rules add` said "in force now" with no daemon running."""
+    out = cli.ok("rules", "add", "tech-free", "night", "--days", "daily", "--start", "22:00",
+                 "--end", "06:00", "--action", "lock")  # fmt: skip
+    assert "no presence daemon is running for device 'laptop'" in out
+    assert "no presence daemon is running" in cli.ok("pause", "5m")
+    assert "Rules stay in force" in cli.ok("pause", "5m")
+    # a live daemon (this process stands in for it) that found no screen locker here
+    paths = Paths.resolve()
+    store = Store.open(database_url(load_settings(paths.config_file), paths))
+    RecorderLock(store.engine).take("laptop", os.getpid(), socket.gethostname(), datetime.now(UTC))
+    ensure_private_dir(paths.runtime_dir)
+    publish(enforcement_file(paths.runtime_dir), {"notify": "dbus", "lock": None, "apps": "x"})
+    out = cli.ok("rules", "add", "tech-free", "late", "--days", "daily", "--start", "23:00",
+                 "--end", "06:00", "--action", "lock")  # fmt: skip
+    assert f"the daemon (pid {os.getpid()}) cannot lock the screen" in out
+    out = cli.ok("focus", "25m", "--apps", "firefox")
+    assert f"The daemon (pid {os.getpid()}) enforces this" in out

@@ -10,9 +10,9 @@ same (one per occurrence, then a reason; none for a strict rule).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from presence.core.clock import Clock, SystemClock
 from presence.core.errors import InputError
 from presence.rulebook.manage import to_rule
 from presence.rulebook.overrides import for_device, in_force, snooze
@@ -26,10 +26,11 @@ class SiteRules:
     """The rules and enforcement log of the user's database, for one host. Any thread, one at
     a time (the host serialises them). Raises StorageError when the database cannot be read."""
 
-    def __init__(self, paths: Paths, settings: Settings) -> None:
+    def __init__(self, paths: Paths, settings: Settings, clock: Clock | None = None) -> None:
+        self._clock = clock or SystemClock()
         self._device_name = settings.device.name
         self._store = Store.open(database_url(settings, paths), create=True)
-        self._rules, self._device_id = for_device(self._store, self._device_name, _now())
+        self._rules, self._device_id = for_device(self._store, self._device_name, self._clock.now())
 
     def _site_rules(self) -> dict[str, Rule]:
         found = {}
@@ -44,7 +45,7 @@ class SiteRules:
 
     def blocked(self) -> list[dict[str, Any]]:
         """The site rules in force now, for the extension: rule, sites, until (epoch), strict."""
-        now = _now()
+        now = self._clock.now()
         rules = self._site_rules()
         if not rules:
             return []
@@ -73,7 +74,7 @@ class SiteRules:
 
         Raises InputError with the CLI's words (nothing in force, strict, a reason needed).
         """
-        now = _now()
+        now = self._clock.now()
         done = snooze(
             self._rules, self._device_id, now, seconds, rule_name=rule_name, reason=reason
         )
@@ -82,7 +83,3 @@ class SiteRules:
 
     def close(self) -> None:
         self._store.close()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

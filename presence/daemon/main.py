@@ -358,9 +358,43 @@ class Daemon:
             self.sampler.close()
             self.sampler.rebuild(_capabilities(new, Session.from_env(), self.wake_event))
         logging.getLogger().setLevel(new.logging.level)
+        if new.reports != old.reports:
+            self.sampler.zone = zone_of(new)  # the offset new spans are recorded with
         self.settings = new
-        log.info("settings reloaded from %s", self.paths.config_file)
+        # Reload means reload (issue 10): the enforcer is built again from the new settings
+        # ([rules], [reports], the backends) and the categories as the database holds them
+        # now; it restores what was done from the log, as after a restart.
+        self._rebuild_enforcement(new)
+        log.info(
+            "settings reloaded from %s (rules, reports, backends and categories applied; "
+            "[database] and [device] need a restart)",
+            self.paths.config_file,
+        )
         self.notifier.send(READY="1", STATUS=self.describe())
+
+    def _rebuild_enforcement(self, settings: Settings) -> None:
+        """Stop the enforcer, its worker and timer, and build them again (SIGHUP). A forced
+        backend that does not exist leaves the daemon without enforcement, said at ERROR."""
+        if self.enforcer is None or self.paths is None:
+            return
+        if self.enforce_worker is not None:
+            self.enforce_worker.stop()
+        if self.rule_timer is not None:
+            self.rule_timer.shutdown()
+        self.enforcer.shutdown()
+        self.enforcer = self.rule_timer = self.enforce_worker = None
+        try:
+            device = self.store.device(settings.device.name, socket.gethostname(), self.clock.now())
+            self.enforcer, self.rule_timer = _enforcement(
+                settings, self.paths, self.clock, Session.from_env(), self.store, device
+            )
+        except PresenceError as exc:
+            log.error("rules are not enforced after the reload: %s", exc.message)
+            return
+        self.enforce_worker = EnforcementWorker(self.enforcer)
+        self.enforce_worker.start()
+        if self.enforcement_file is not None:
+            published_enforcement.write(self.enforcement_file, self.enforcer.capabilities())
 
     def shutdown(self, reason: str) -> None:
         """Close the open span at the last tick, write everything, close the run."""

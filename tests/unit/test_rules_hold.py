@@ -32,7 +32,8 @@ from presence.settings.files import Paths, database_url, ensure_private_dir, loa
 from presence.settings.schema import PrivacySettings, Settings
 from presence.store import RuleStore, Store, database
 from presence.store.holder import RecorderLock
-from presence.tracking.categories import Categorizer, builtin_rules
+from presence.store.reporting import ReportQueries
+from presence.tracking.categories import Categorizer, add_category, builtin_rules
 from presence.tracking.privacy import Redactor
 from presence.tracking.recorder import Recorder
 from presence.tracking.sampler import Sampler
@@ -461,3 +462,33 @@ def test_commands_say_when_no_daemon_watches_or_it_cannot_act(
     assert f"the daemon (pid {os.getpid()}) cannot lock the screen" in out
     out = cli.ok("focus", "25m", "--apps", "firefox")
     assert f"The daemon (pid {os.getpid()}) enforces this" in out
+
+
+# -- reload means reload ----------------------------------------------------------------------
+
+
+def test_sighup_applies_rules_reports_and_categories(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before issue 10 a reload ignored [rules], [reports], the enforcement backends and
+    the categories: the enforcer went on with what it was built with."""
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/presence-test-bus")
+    rig = DaemonRig(tmp_path, "2026-01-15 12:00")
+    config = tmp_path / "config.toml"
+    config.write_text('[device]\nname = "laptop"\n[rules]\nnudge_every = "10m"\n'
+                      '[reports]\ntimezone = "Asia/Tokyo"\n')  # fmt: skip
+    rig.daemon.paths = Paths(config, tmp_path / "data", tmp_path / "run")
+    add_category(ReportQueries.of(rig.store), "cats", None, "kitten", False, rig.clock.now())
+    before = rig.daemon.enforcer
+    rig.daemon.reload()
+    after = rig.daemon.enforcer
+    assert after is not None and after is not before
+    assert after._policy.nudge_every == 600
+    assert after._zone == ZoneInfo("Asia/Tokyo") and rig.daemon.sampler.zone == after._zone
+    assert after._categorize("xterm", "kitten video") == "cats"
+    assert rig.daemon.enforce_worker is not None
+    rig.run(2)  # ticks go to the new enforcer's worker
+    rig.daemon.enforce_worker.stop()
+    after.shutdown()

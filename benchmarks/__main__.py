@@ -18,6 +18,7 @@ BENCHMARKS = [
     "reports",
     "rules",
     "activitywatch",
+    "aw_import",
     "timeline",
     "wayland_sway",
     "wayland_kwin",

@@ -29,7 +29,7 @@ from typing import Any
 
 from presence.core.model import MAX_SPAN_SECONDS, Span, SpanState, WindowInfo
 from presence.store import Store
-from presence.store.activitywatch import AwBucket, AwEvent, AwSource
+from presence.store.activitywatch import AwBucket, AwEvent, AwSource, SpanWriter
 
 __all__ = ["AwSource", "HostPlan", "default_database", "plan", "run_import", "spans_of"]
 from presence.tracking.privacy import Redactor
@@ -161,6 +161,7 @@ def run_import(
     hosts, notes = plan(source)
     for host in hosts:
         device_id = None
+        writer = None if store is None else SpanWriter(store)
         if store is not None:
             device_id = store.device(host.host, host.host or socket.gethostname(), now).id
         batch: list[Span] = []
@@ -180,11 +181,11 @@ def run_import(
                 host.apps[span.app or ""] = host.apps.get(span.app or "", 0.0) + seconds
             else:
                 host.idle_seconds += seconds
-            if store is not None and device_id is not None:
+            if writer is not None and device_id is not None:
                 batch.append(span)
                 if len(batch) >= BATCH:
-                    store.save_spans(device_id, None, batch)
+                    writer.save(device_id, batch)
                     batch = []
-        if store is not None and device_id is not None and batch:
-            store.save_spans(device_id, None, batch)
+        if writer is not None and device_id is not None and batch:
+            writer.save(device_id, batch)
     return hosts, notes

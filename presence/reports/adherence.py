@@ -85,6 +85,14 @@ def _minutes_used(event: LogEvent) -> float:
     return float(value) if isinstance(value, int | float) else 0.0
 
 
+def _detail(event: LogEvent) -> dict[str, object]:
+    try:
+        detail = json.loads(event.detail or "{}")
+    except ValueError:
+        return {}
+    return detail if isinstance(detail, dict) else {}
+
+
 def summarize(events: Sequence[LogEvent]) -> dict[str, RuleAdherence]:
     """Per-rule figures from the log events of a period (pure; streaks left at 0)."""
     rules: dict[str, RuleAdherence] = {}
@@ -95,6 +103,13 @@ def summarize(events: Sequence[LogEvent]) -> dict[str, RuleAdherence]:
             entry.snoozes += 1
         elif event.event == "override":
             entry.overrides += 1
+        elif event.event == "refused":
+            # the daemon refused a snooze or override (issue 10): it was not taken
+            of = _detail(event).get("of")
+            if of == "snooze":
+                entry.snoozes = max(0, entry.snoozes - 1)
+            elif of == "override":
+                entry.overrides = max(0, entry.overrides - 1)
         # An occurrence exists once it started or was decided (warnings and nudges alone,
         # e.g. of one about to start, do not make one).
         if event.occurrence_start is None or event.event not in ("start", "kept", "broken"):

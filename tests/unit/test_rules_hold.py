@@ -23,6 +23,7 @@ from presence.health.enforcement import enforcement_file
 from presence.health.enforcement import write as publish
 from presence.platform.capability import Capability
 from presence.platform.log_notify import LogNotifier
+from presence.reports.adherence import summarize
 from presence.rulebook import manage, overrides
 from presence.rulebook.policy import change_policy, defaults_from, rule_policy
 from presence.rules.engine import Policy
@@ -32,7 +33,7 @@ from presence.settings.files import Paths, database_url, ensure_private_dir, loa
 from presence.settings.schema import PrivacySettings, Settings
 from presence.store import RuleStore, Store, database
 from presence.store.holder import RecorderLock
-from presence.store.reporting import ReportQueries
+from presence.store.reporting import LogEvent, ReportQueries
 from presence.tracking.categories import Categorizer, add_category, builtin_rules
 from presence.tracking.privacy import Redactor
 from presence.tracking.recorder import Recorder
@@ -492,3 +493,14 @@ def test_sighup_applies_rules_reports_and_categories(
     rig.run(2)  # ticks go to the new enforcer's worker
     rig.daemon.enforce_worker.stop()
     after.shutdown()
+
+
+def test_the_weekly_report_does_not_count_refused_snoozes() -> None:
+    def event(kind: str, detail: str | None = None) -> LogEvent:
+        return LogEvent("night", 1.0, 2.0, kind, detail, 1)
+
+    events = [event("start"), event("snooze"), event("snooze"),
+              event("refused", '{"of": "snooze", "why": "strict"}'), event("override"),
+              event("refused", '{"of": "override", "why": "2 a week"}')]  # fmt: skip
+    night = summarize(events)["night"]
+    assert (night.snoozes, night.overrides) == (1, 0)

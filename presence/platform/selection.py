@@ -60,6 +60,16 @@ CANDIDATES: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+# Modules that load pywayland (and cffi, about 3 MB the daemon would keep all day). Without a
+# Wayland display their probes can only say no, so that answer is given without importing them.
+NEEDS_WAYLAND_DISPLAY = frozenset(
+    {"presence.platform.wayland_idle", "presence.platform.wlr_toplevel"}
+)
+NO_WAYLAND_DISPLAY = Probe.no(
+    "not a Wayland session (WAYLAND_DISPLAY is not set)",
+    "run presence inside a Wayland session (WAYLAND_DISPLAY set)",
+)
+
 CAPABILITY_PURPOSE = {
     "window": "focused application and window title",
     "idle": "seconds since the last input",
@@ -139,6 +149,11 @@ def choose(
         )
     for name, path in candidates:
         if wanted not in (AUTO, name):
+            continue
+        if not session.wayland_display and path.partition(":")[0] in NEEDS_WAYLAND_DISPLAY:
+            choice.rejected.append(
+                Rejection(name, NO_WAYLAND_DISPLAY.reason, NO_WAYLAND_DISPLAY.hint)
+            )
             continue
         try:
             cls = _load(path)

@@ -25,12 +25,11 @@ from pywayland.client.display import Display
 
 from presence.core.errors import BackendError
 from presence.platform.base import Probe, Session
+from presence.platform.selection import NO_WAYLAND_DISPLAY
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-_NO_SESSION_HINT = "run presence inside a Wayland session (WAYLAND_DISPLAY set)"
 
 
 def socket_path(session: Session) -> Path | None:
@@ -73,7 +72,7 @@ def probe_globals(session: Session, needed: Iterable[str], purpose: str) -> Prob
     """
     path = socket_path(session)
     if path is None:
-        return Probe.no("not a Wayland session (WAYLAND_DISPLAY is not set)", _NO_SESSION_HINT)
+        return NO_WAYLAND_DISPLAY
     if not session.is_wayland:
         # A Wayland compositor nested in an X11 session sees only its own windows and input.
         return Probe.no(
@@ -97,9 +96,7 @@ def probe_globals(session: Session, needed: Iterable[str], purpose: str) -> Prob
 def _connect(session: Session) -> Display:
     path = socket_path(session)
     if path is None:
-        raise BackendError(
-            "not a Wayland session (WAYLAND_DISPLAY is not set)", hint=_NO_SESSION_HINT
-        )
+        raise BackendError(NO_WAYLAND_DISPLAY.reason, hint=NO_WAYLAND_DISPLAY.hint)
     display = Display(str(path))
     try:
         display.connect()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +168,24 @@ def test_the_sway_socket_is_found_without_swaysock(tmp_path: Path) -> None:
     assert Session.from_env({**env, "SWAYSOCK": "/given"}).sway_socket == "/given"
     (tmp_path / f"sway-ipc.{uid}.1.sock").touch()  # two live sways: no guessing
     assert Session.from_env(env).sway_socket is None
+
+
+def test_an_x11_session_does_not_load_pywayland() -> None:
+    """Choosing idle and window backends without a Wayland display never imports pywayland (a
+    daemon on X11 would carry it all day); the rejection still says why, for doctor."""
+    code = (
+        "import sys\n"
+        "from presence.platform.base import Session\n"
+        "from presence.platform.selection import choose\n"
+        "session = Session.from_env({'DISPLAY': ':999', 'XDG_SESSION_TYPE': 'x11'})\n"
+        "for capability in ('window', 'idle', 'apps'):\n"
+        "    choice = choose(capability, session, env={})\n"
+        "    why = {r.name: r.reason for r in choice.rejected}\n"
+        "    assert 'WAYLAND_DISPLAY is not set' in why.get('wlr', why.get('kde-idle', ''))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('pywayland')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

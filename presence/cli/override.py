@@ -16,7 +16,7 @@ from presence.core.clock import SystemClock
 from presence.core.duration import format_duration, format_until
 from presence.core.errors import InputError
 from presence.rulebook import overrides
-from presence.rulebook.policy import defaults_from
+from presence.rulebook.policy import defaults_for
 from presence.rules.model import parse_action
 from presence.rules.values import (
     LONGEST_BLOCK,
@@ -71,7 +71,7 @@ def snooze(
     given = None if reason is None or not reason.strip() else parse_reason(reason)
     zone = zone_of(context.settings)
     _, store, device_id = _setup(ctx)
-    defaults = defaults_from(context.settings.rules.cooldown, context.settings.rules.snooze)
+    defaults = defaults_for(context.settings)
     now = SystemClock().now()
     try:
         done = overrides.snooze(
@@ -124,7 +124,7 @@ def override(
     day_start = parse_time(context.settings.reports.day_start, "reports.day_start")
     reason = parse_reason(reason)
     _, store, device_id = _setup(ctx)
-    defaults = defaults_from(context.settings.rules.cooldown, context.settings.rules.snooze)
+    defaults = defaults_for(context.settings)
     occ = overrides.override(
         store, device_id, zone, SystemClock().now(), rule, reason, day_start, defaults=defaults
     )

@@ -23,7 +23,7 @@ from presence.core.clock import SystemClock
 from presence.core.errors import InputError
 from presence.install import browser
 from presence.rulebook import manage
-from presence.rulebook.policy import defaults_from
+from presence.rulebook.policy import defaults_for
 from presence.rules.model import RuleKind, parse_kind, parse_rule
 from presence.settings.files import zone_of
 
@@ -167,8 +167,9 @@ def add_command(
     fields = _fields(options)
     rule = parse_rule(name, rule_kind, fields, device=context.settings.device.name)
     today = now.astimezone(zone).date()
-    # the settings file's rules.cooldown and rules.snooze seed a rule set without a policy
-    defaults = defaults_from(context.settings.rules.cooldown, context.settings.rules.snooze)
+    # the settings file's rules.cooldown, rules.snooze and reports.day_start seed a rule set
+    # without a policy (issue 10)
+    defaults = defaults_for(context.settings)
     outcome = manage.add_rule(store, rule, now, today=today, defaults=defaults)
     rules_render.say(outcome, zone, context.settings.rules.cooldown)
     say_watching(context, [rule.action])

@@ -13,8 +13,9 @@ from presence.cli.render import console, print_json
 from presence.core.clock import SystemClock
 from presence.core.duration import format_duration, parse_duration
 from presence.core.errors import InputError
-from presence.rulebook.policy import change_policy, defaults_from, show_policy
+from presence.rulebook.policy import change_policy, defaults_for, show_policy
 from presence.rules.policy import COUNTS, DESCRIPTIONS, NAMES
+from presence.rules.values import parse_time
 from presence.settings.files import zone_of
 
 
@@ -36,12 +37,15 @@ def policy_command(
     overrides: Annotated[
         int | None, typer.Option("--overrides-per-week", min=0, max=14, help="Overrides a week.")
     ] = None,
+    day_start: Annotated[
+        str | None, typer.Option("--day-start", help="Where the rules' day is cut, HH:MM.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show or change the rule set's policy. Loosening it waits for the cooldown in force."""
     context: AppContext = ctx.obj
     store, now, zone = context.rule_store(), SystemClock().now(), zone_of(context.settings)
-    defaults = defaults_from(context.settings.rules.cooldown, context.settings.rules.snooze)
+    defaults = defaults_for(context.settings)
     changes: dict[str, float] = {}
     for name, text in (
         ("cooldown", cooldown),
@@ -58,6 +62,9 @@ def policy_command(
         changes["snoozes"] = snoozes
     if overrides is not None:
         changes["overrides_per_week"] = overrides
+    if day_start is not None:
+        cut = parse_time(day_start, "--day-start")
+        changes["day_start"] = cut.hour * 3600 + cut.minute * 60 + cut.second
     out = console()
     if changes:
         change = change_policy(store, changes, now, defaults)
@@ -80,10 +87,19 @@ def policy_command(
         return
     for name in NAMES:
         value = float(getattr(view.policy, name))
-        shown = str(int(value)) if name in COUNTS else format_duration(value)
+        shown = _shown(name, value)
         line = f"{name:<20} {shown:<8} {DESCRIPTIONS[name]}"
         if name in view.pending:
             new, at = view.pending[name]
-            later = str(int(new)) if name in COUNTS else format_duration(new)
+            later = _shown(name, new)
             line += f" (-> {later} at {rules_render.local_time(at, zone)})"
         out.print(line, highlight=False)
+
+
+def _shown(name: str, value: float) -> str:
+    if name in COUNTS:
+        return str(int(value))
+    if name == "day_start":
+        seconds = int(value)
+        return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+    return format_duration(value)

@@ -18,7 +18,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -45,7 +45,7 @@ from presence.platform.log_notify import LogNotifier
 from presence.platform.screen_lock import SessionScreenLocker
 from presence.platform.selection import CAPABILITY_PURPOSE, Choice, choose
 from presence.rulebook import household
-from presence.rulebook.policy import defaults_from
+from presence.rulebook.policy import day_start_of, defaults_for, rule_policy
 from presence.rules.engine import Policy
 from presence.rules.values import parse_time
 from presence.settings.files import Paths, database_url, ensure_private_dir, load_settings, zone_of
@@ -534,10 +534,7 @@ def _enforcement(
         zone=zone_of(settings),
         device=device.name,
         device_id=device.id,
-        policy=Policy(
-            nudge_every=rules.nudge_every,
-            day_start=parse_time(settings.reports.day_start, "reports.day_start"),
-        ),
+        policy=Policy(nudge_every=rules.nudge_every, day_start=_day_start(store, clock, settings)),
         idle_after=settings.sampling.idle_after,
         snooze_seconds=rules.snooze,
         close_timeout=rules.close_timeout,
@@ -548,7 +545,7 @@ def _enforcement(
         categorize=categorize,
         paused_file=ensure_private_dir(paths.runtime_dir) / "paused.json",
         # the settings file's values seed a rule set that has no policy yet (issue 10)
-        policy_defaults=defaults_from(rules.cooldown, rules.snooze),
+        policy_defaults=defaults_for(settings),
         person=household.this_person(),
         place_of=household.place_reader(store, device.id),
     )
@@ -557,6 +554,16 @@ def _enforcement(
     timer.start()
     enforcer.timer = timer
     return enforcer, timer
+
+
+def _day_start(store: Store, clock: Clock, settings: Settings) -> time:
+    """Where the rules' day is cut: the rule set's (issue 10), not this device's settings
+    file, which only seeds a rule set without one (and serves when the database fails)."""
+    try:
+        return day_start_of(rule_policy(RuleStore(store), clock.now(), defaults_for(settings)))
+    except PresenceError as exc:
+        log.warning("cannot read the rule set's day start: %s", exc.message)
+        return parse_time(settings.reports.day_start, "reports.day_start")
 
 
 def _bus_service(

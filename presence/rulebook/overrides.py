@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, tzinfo
 
 from presence.core.duration import format_duration
 from presence.core.errors import InputError
 from presence.rulebook.manage import add_rule, list_rules, to_rule
-from presence.rulebook.policy import rule_policy
+from presence.rulebook.policy import day_start_of, rule_policy
 from presence.rules.model import Action, Rule, RuleKind, cli_label, parse_rule
 from presence.rules.policy import BUILT_IN, RulePolicy, snooze_cost
 from presence.rules.schedule import Occurrence, day_window, occurrence_ts, upcoming
@@ -233,7 +233,8 @@ def override(
             f"{rule_name!r} is strict: it cannot be overridden",
             hint="a strict rule can only be loosened by editing it (which waits for the cooldown)",
         )
-    policy = rule_policy(store, now, defaults)
+    cut = float(day_start.hour * 3600 + day_start.minute * 60 + day_start.second)
+    policy = rule_policy(store, now, replace(defaults, day_start=cut))
     taken = overrides_this_week(store, now)
     if taken >= policy.overrides_per_week:
         raise InputError(
@@ -241,7 +242,8 @@ def override(
             f"allows {policy.overrides_per_week} a week",
             hint="`presence rules policy` shows the allowance (raising it waits the cooldown)",
         )
-    occ = _target(store, device_id, zone, now, rule, day_start)
+    # a limit's day is the rule set's (issue 10); `day_start` only seeds a rule set without one
+    occ = _target(store, device_id, zone, now, rule, day_start_of(policy))
     if any(
         e.event == "override" for e in store.occurrence_events(rule.name, occurrence_ts(occ.start))
     ):

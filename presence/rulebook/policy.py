@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from presence.core.errors import InputError
 from presence.rules.cooldown import Change
@@ -25,19 +25,37 @@ from presence.rules.policy import (
     loosening,
     with_values,
 )
+from presence.rules.values import parse_time
+from presence.settings.schema import Settings
 from presence.store import RuleStore
 from presence.store.policy import PolicyRows
 
 
-def defaults_from(cooldown: float | None = None, snooze: float | None = None) -> RulePolicy:
+def defaults_from(
+    cooldown: float | None = None, snooze: float | None = None, day_start: time | None = None
+) -> RulePolicy:
     """The policy a new rule set starts with: the built-in one with a settings file's
-    `rules.cooldown` and `rules.snooze` (a longer snooze raises `snooze_max` with it)."""
+    `rules.cooldown`, `rules.snooze` (a longer snooze raises `snooze_max` with it) and
+    `reports.day_start`."""
     policy = BUILT_IN
+    if day_start is not None:
+        seconds = day_start.hour * 3600 + day_start.minute * 60 + day_start.second
+        policy = replace(policy, day_start=float(seconds))
     if cooldown is not None:
         policy = replace(policy, cooldown=cooldown)
     if snooze is not None:
         policy = replace(policy, snooze=snooze, snooze_max=max(policy.snooze_max, snooze))
     return policy
+
+
+def defaults_for(settings: Settings) -> RulePolicy:
+    """`defaults_from` a settings file (`rules.cooldown`, `rules.snooze`,
+    `reports.day_start`). Raises ConfigError for a bad `reports.day_start`."""
+    return defaults_from(
+        settings.rules.cooldown,
+        settings.rules.snooze,
+        parse_time(settings.reports.day_start, "reports.day_start"),
+    )
 
 
 def rule_policy(store: RuleStore, now: datetime, defaults: RulePolicy = BUILT_IN) -> RulePolicy:
@@ -50,6 +68,12 @@ def rule_policy(store: RuleStore, now: datetime, defaults: RulePolicy = BUILT_IN
         rows.seed(defaults.values(), now)
         values = rows.values()
     return from_values(values, defaults)
+
+
+def day_start_of(policy: RulePolicy) -> time:
+    """The policy's day start as a local time of day."""
+    seconds = int(policy.day_start)
+    return time(seconds // 3600, seconds % 3600 // 60, seconds % 60)
 
 
 @dataclass(frozen=True, slots=True)

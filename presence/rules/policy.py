@@ -36,6 +36,7 @@ class RulePolicy:
     snoozes: int = 3
     snooze_wait: float = 60.0
     overrides_per_week: int = 2
+    day_start: float = 4 * 3600.0  # seconds after local midnight: where the rules' day is cut
 
     def values(self) -> dict[str, float]:
         return {k: float(v) for k, v in asdict(self).items()}
@@ -53,6 +54,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "snoozes": (0, 10),
     "snooze_wait": (0, 600),
     "overrides_per_week": (0, 14),
+    "day_start": (0, 86399),
 }
 
 # +1: a higher value is looser (more snoozes); -1: a lower value is looser (a shorter wait)
@@ -63,6 +65,7 @@ LOOSER = {
     "snoozes": +1,
     "snooze_wait": -1,
     "overrides_per_week": +1,
+    "day_start": 0,  # any move: a day cut sooner gives a limit a fresh allowance sooner
 }
 
 DESCRIPTIONS = {
@@ -72,6 +75,7 @@ DESCRIPTIONS = {
     "snoozes": "snoozes allowed per occurrence (the 2nd needs a reason, the 3rd a wait)",
     "snooze_wait": "how long the 3rd and later snooze of an occurrence makes the user wait",
     "overrides_per_week": "overrides allowed in any 7 days, all rules together",
+    "day_start": "where the rules' day is cut (limits start afresh), local time",
 }
 
 
@@ -123,7 +127,9 @@ def loosening(old: RulePolicy, new: RulePolicy) -> list[str]:
     reasons = []
     for name in NAMES:
         before, after = float(getattr(old, name)), float(getattr(new, name))
-        if (after - before) * LOOSER[name] > 0:
+        if LOOSER[name] == 0 and after != before:
+            reasons.append(f"{name} moved")
+        elif (after - before) * LOOSER[name] > 0:
             reasons.append(f"{name} {'raised' if after > before else 'lowered'}")
     return reasons
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 from sqlalchemy import text
 
 from presence.core.clock import FakeClock
 from presence.core.errors import ConfigError, InputError
 from presence.core.model import InputCounts, Span, SpanState, WindowInfo
-from presence.daemon.main import Daemon
+from presence.daemon.main import Daemon, _day_start
 from presence.enforce import Enforcer
 from presence.enforce.worker import EnforcementWorker
 from presence.health.enforcement import enforcement_file
@@ -25,7 +26,7 @@ from presence.platform.capability import Capability
 from presence.platform.log_notify import LogNotifier
 from presence.reports.adherence import summarize
 from presence.rulebook import manage, overrides
-from presence.rulebook.policy import change_policy, defaults_from, rule_policy
+from presence.rulebook.policy import change_policy, defaults_for, defaults_from, rule_policy
 from presence.rules.engine import Policy
 from presence.rules.model import RuleKind, parse_rule
 from presence.rules.policy import BUILT_IN, RulePolicy, judge_override, judge_snooze, snooze_cost
@@ -504,3 +505,19 @@ def test_the_weekly_report_does_not_count_refused_snoozes() -> None:
               event("refused", '{"of": "override", "why": "2 a week"}')]  # fmt: skip
     night = summarize(events)["night"]
     assert (night.snoozes, night.overrides) == (1, 0)
+
+
+def test_the_rules_day_is_cut_where_the_rule_set_says(tmp_path: Path) -> None:
+    """Before issue 10 a device's `reports.day_start` moved the limits' day at once."""
+    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}")
+    rules = RuleStore(store)
+    clock = FakeClock(local("2026-01-15 12:00"))
+    limit = parse_rule("social", RuleKind.LIMIT, {"categories": "social", "per_day": "30m"})
+    manage.add_rule(rules, limit, clock.now(), defaults=defaults_for(Settings()))
+    moved = msgspec.structs.replace(
+        Settings(), reports=msgspec.structs.replace(Settings().reports, day_start="12:00")
+    )
+    assert _day_start(store, clock, moved) == time(4, 0)
+    change = change_policy(rules, {"day_start": 12 * 3600}, clock.now())
+    assert change.reasons == ("day_start moved",)
+    assert _day_start(store, clock, moved) == time(4, 0)  # until the cooldown is over

@@ -7,10 +7,13 @@ so it grows between signals while `State` is `active` (a signal a second for a c
 cost every listener a wake-up: readers add the time since `Since`, or ask again).
 
 Methods that loosen a rule call exactly the rulebook functions the CLI calls
-(presence.rulebook.overrides.snooze / override), so the same costs and checks apply: one free
-snooze per occurrence, a reason for more, none for a strict rule; an override always costs a
-reason. A refusal is the D-Bus error `io.github.presence_desktop.Presence.Error.Refused` with
-the CLI's message and hint.
+(presence.rulebook.overrides.snooze / override, with the rule set's policy seeded from the
+settings as the CLI seeds it), so the same costs and checks apply: the policy's free snoozes,
+a reason from the second, none for a strict rule; an override always costs a reason and counts
+against the week's. A snooze whose cost is a wait sat through (`WaitFirst`, from the third) is
+refused over D-Bus: the wait is paid at a terminal, with `presence snooze`. A refusal is the
+D-Bus error `io.github.presence_desktop.Presence.Error.Refused` with the CLI's message and
+hint.
 
 The XML below is docs/dbus-interface.xml (a unit test keeps the two equal).
 """
@@ -28,6 +31,7 @@ from presence.daemon.glance import Glance
 from presence.health import snapshot
 from presence.platform.dbus_service import ObjectServer, Refused, Value
 from presence.rulebook import overrides
+from presence.rules.policy import RulePolicy
 from presence.rules.values import parse_reason
 from presence.store import Store
 
@@ -66,8 +70,10 @@ INTROSPECTION = """\
     <property name="PauseReason" type="s" access="read"/>
     <property name="PausedUntil" type="x" access="read"/>
     <property name="Offline" type="b" access="read"/> <!-- the database is unreachable -->
-    <!-- Snooze the rules in force (rule "": all of them) for seconds (0: the configured
-         default; at most 3600); reason "" for none. Returns when the snooze ends. -->
+    <!-- Snooze the rules in force (rule "": all of them) for seconds (0: the rule set's
+         snooze length; at most 3600); reason "" for none. Returns when the snooze ends.
+         Refused (io.github.presence_desktop.Presence.Error.Refused) as `presence snooze`
+         refuses; a snooze that costs a wait is refused here: it is paid at a terminal. -->
     <method name="Snooze">
       <arg name="rule" type="s" direction="in"/>
       <arg name="seconds" type="u" direction="in"/>
@@ -153,7 +159,7 @@ class BusService:
         device: str,
         zone: tzinfo,
         day_start: time,
-        default_snooze: float,
+        defaults: RulePolicy,
         clock: Clock,
     ) -> None:
         """Connect and own the name. Raises BackendError (no bus, or the name is taken)."""
@@ -162,7 +168,7 @@ class BusService:
         self._device = device
         self._zone = zone
         self._day_start = day_start
-        self._default_snooze = default_snooze
+        self._defaults = defaults
         self._clock = clock
         self._sent: dict[str, Value] = {}
         self._server = ObjectServer(
@@ -217,12 +223,18 @@ class BusService:
                     f"a snooze of {seconds} s is longer than the longest, {SNOOZE_LONGEST:.0f} s",
                     hint="snooze for at most an hour",
                 )
-            length = float(seconds) if seconds else self._default_snooze
+            length = float(seconds) if seconds else None  # None: the rule set's length
             given = parse_reason(reason, "reason") if reason.strip() else None
             now = self._clock.now()
             store, device_id = overrides.for_device(self._store, self._device, now)
             done = overrides.snooze(
-                store, device_id, now, length, rule_name=rule or None, reason=given
+                store,
+                device_id,
+                now,
+                length,
+                rule_name=rule or None,
+                reason=given,
+                defaults=self._defaults,
             )
             log.info("snoozed over D-Bus: %s", ", ".join(d.rule.name for d in done))
             until = max(d.until for d in done)
@@ -239,8 +251,9 @@ class BusService:
             now = self._clock.now()
             store, device_id = overrides.for_device(self._store, self._device, now)
             occ = overrides.override(
-                store, device_id, self._zone, now, rule, given, self._day_start
-            )
+                store, device_id, self._zone, now, rule, given, self._day_start,
+                defaults=self._defaults,
+            )  # fmt: skip
             log.info("overridden over D-Bus: %s", rule)
             end = 0 if occ.end is None else int(occ.end.timestamp())
             return "xx", (int(occ.start.timestamp()), end)

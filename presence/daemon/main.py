@@ -583,7 +583,7 @@ def _bus_service(
             device.name,
             zone_of(settings),
             parse_time(settings.reports.day_start, "reports.day_start"),
-            settings.rules.snooze,
+            defaults_for(settings),
             clock,
         )
     except BackendError as exc:

@@ -115,6 +115,13 @@ def test_properties_signal_and_a_refused_snooze(
         assert abs(reply.body[0] - (time.time() + 60)) < 5
         reply = conn.send_and_get_reply(call, timeout=10)  # a second one costs a reason
         assert reply.header.message_type is MessageType.error and "reason" in reply.body[0]
+        call = new_method_call(DAEMON, "Snooze", "sus", ("homework", 60, "one more call"))
+        reply = conn.send_and_get_reply(call, timeout=10)
+        assert reply.header.message_type is MessageType.method_return, reply.body
+        # the third costs a wait sat through at a terminal: refused over the bus
+        reply = conn.send_and_get_reply(call, timeout=10)
+        assert reply.header.message_type is MessageType.error
+        assert reply.header.fields[4] == REFUSED and "waits" in reply.body[0]
         assert daemon.stop(signal.SIGTERM) == 0
     finally:
         conn.close()
@@ -122,4 +129,4 @@ def test_properties_signal_and_a_refused_snooze(
     with sqlite3.connect(daemon.db_path) as db:
         events = list(db.execute("SELECT rule_name, event FROM enforcement_log"))
     assert ("evening", "snooze") not in events and ("evening", "override") not in events
-    assert events.count(("homework", "snooze")) == 1
+    assert events.count(("homework", "snooze")) == 2

@@ -12,6 +12,7 @@ import typer
 from presence.cli import status_fast
 from presence.cli.context import AppContext
 from presence.cli.render import console, print_json, status_text
+from presence.cli.watching import enforcement_status, say_enforcement
 from presence.core.clock import SystemClock
 from presence.core.errors import InputError
 from presence.daemon.session_lock import SessionLock
@@ -88,6 +89,7 @@ def status(
         data = result.to_dict()
         data["spans_waiting"] = offline.waiting
         data["offline_since"] = offline.offline_since and offline.offline_since.isoformat()
+        data["enforcement"] = enforcement_status(context, now, here)
         print_json(data)
         return
     status_text(result, zone_of(context.settings), now)
@@ -95,3 +97,5 @@ def status(
         console().print(
             f"{'problem' if snap.failing else 'recovered'}: {faults.describe(snap)}", markup=False
         )
+    # what the daemon can enforce here, and what failed in the last day (issue 10)
+    say_enforcement(context, enforcement_status(context, now, here), zone_of(context.settings))

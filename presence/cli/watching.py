@@ -6,12 +6,20 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
 from presence.cli.context import AppContext
 from presence.cli.render import console
 from presence.core.clock import SystemClock
 from presence.core.errors import PresenceError
-from presence.health.enforcement import ACTIONS, enforcement_file, read
+from presence.health.enforcement import (
+    ACTIONS,
+    describe,
+    enforcement_file,
+    failed_actions,
+    read,
+)
 from presence.health.status import recording_pid
 from presence.rules.model import Action
 
@@ -55,3 +63,30 @@ def say_watching(context: AppContext, actions: Iterable[Action] = ()) -> None:
     line = watching(context, actions)
     if line is not None:
         console().print(line, highlight=False)
+
+
+def enforcement_status(context: AppContext, now: datetime, here: bool) -> dict[str, Any]:
+    """For `presence status` (issue 10): what this session's daemon can enforce (when it is
+    the one recording this device: `here`), and the actions that failed in the last day."""
+    published = read(enforcement_file(context.paths.runtime_dir)) if here else None
+    try:
+        failed = failed_actions(context.rule_store(), now)
+    except PresenceError:
+        failed = []
+    return {
+        "capabilities": published,
+        "failed_actions": [
+            {"at": f.at.isoformat(), "rule": f.rule, "action": f.action, "reason": f.reason}
+            for f in failed
+        ],
+    }
+
+
+def say_enforcement(context: AppContext, data: dict[str, Any], zone: Any) -> None:
+    """The text form of `enforcement_status`."""
+    out = console()
+    if data["capabilities"] is not None:
+        out.print(f"enforcement: {describe(data['capabilities'])}", markup=False)
+    for item in data["failed_actions"]:
+        at = datetime.fromisoformat(item["at"]).astimezone(zone).strftime("%a %H:%M")
+        out.print(f"failed {at}: {item['rule']} ({item['action']}): {item['reason']}", markup=False)

@@ -12,11 +12,16 @@ import json
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+
+from presence.store import RuleStore
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "enforcement.json"
+DAY = timedelta(days=1)
 
 ACTIONS = {
     "notify": "show notifications",
@@ -59,3 +64,35 @@ def remove(path: Path) -> None:
         path.unlink(missing_ok=True)
     except OSError as exc:
         log.debug("cannot remove %s: %s", path, exc)
+
+
+@dataclass(frozen=True, slots=True)
+class FailedAction:
+    """An action the daemon could not carry out (an `error` event of the enforcement log)."""
+
+    at: datetime
+    rule: str
+    action: str
+    reason: str
+
+
+def failed_actions(store: RuleStore, now: datetime, within: timedelta = DAY) -> list[FailedAction]:
+    """The actions that failed in the `within` before `now`, oldest first (every device).
+    Raises StorageError."""
+    found = []
+    for event in store.events_between(now - within, now + timedelta(seconds=1)):
+        if event.event != "error":
+            continue
+        action, reason = event.detail.get("action"), event.detail.get("reason")
+        found.append(FailedAction(event.ts, event.rule_name, str(action or "?"), str(reason or "")))
+    return found
+
+
+def describe(backends: Mapping[str, str | None]) -> str:
+    """One line: what the daemon can do here, and with what."""
+    parts = []
+    for key, purpose in ACTIONS.items():
+        backend = backends.get(key)
+        missing = "its log only" if key == "notify" else "no"
+        parts.append(f"{purpose}: {backend or missing}")
+    return "; ".join(parts)

@@ -18,6 +18,7 @@ from presence.core.clock import FakeClock
 from presence.core.errors import ConfigError, InputError
 from presence.core.model import InputCounts, Span, SpanState, WindowInfo
 from presence.daemon.main import Daemon, _day_start
+from presence.daemon.session_lock import SessionLock
 from presence.enforce import Enforcer
 from presence.enforce.worker import EnforcementWorker
 from presence.health.enforcement import enforcement_file
@@ -464,6 +465,17 @@ def test_commands_say_when_no_daemon_watches_or_it_cannot_act(
     assert f"the daemon (pid {os.getpid()}) cannot lock the screen" in out
     out = cli.ok("focus", "25m", "--apps", "firefox")
     assert f"The daemon (pid {os.getpid()}) enforces this" in out
+    # presence status: what it can enforce here, and the actions that failed in the last day
+    RuleStore(store).log(datetime.now(UTC), "late", "error",
+                         detail={"action": "lock", "reason": "no screen locker works"})  # fmt: skip
+    lock = SessionLock(paths.lock_file)
+    lock.acquire()
+    try:
+        out = cli.ok("status")
+    finally:
+        lock.release()
+    assert "enforcement: show notifications: dbus; lock the screen: no" in out
+    assert "late (lock): no screen locker works" in out
 
 
 # -- reload means reload ----------------------------------------------------------------------

@@ -10,6 +10,8 @@ from rich.table import Table
 from presence.cli.context import AppContext
 from presence.cli.render import console, print_json
 from presence.core.clock import SystemClock
+from presence.rulebook.categories import CategoryChange, check_change
+from presence.rulebook.policy import defaults_for
 from presence.tracking.categories import OTHER, add_category, explain, listing, remove_category
 
 if TYPE_CHECKING:
@@ -78,6 +80,18 @@ def list_command(
         out.print(f"built-in rules replaced by yours: {', '.join(found.replaced)}")
 
 
+def _guard(ctx: typer.Context, change: CategoryChange) -> None:
+    """Refuse a change that takes windows out of a category a rule targets (issue 10)."""
+    context: AppContext = ctx.obj
+    check_change(
+        context.rule_store(),
+        _queries(ctx),
+        change,
+        SystemClock().now(),
+        defaults_for(context.settings),
+    )
+
+
 @app.command("add")
 def add(
     ctx: typer.Context,
@@ -90,6 +104,9 @@ def add(
     ] = False,
 ) -> None:
     """Add a rule: windows matching --app and/or --title belong to NAME."""
+    change = CategoryChange("add", name, app_pattern, title_pattern, replace)
+    if app_pattern is not None or title_pattern is not None:
+        _guard(ctx, change)  # validated first by add_category's own checks otherwise
     rule = add_category(
         _queries(ctx), name, app_pattern, title_pattern, replace, SystemClock().now()
     )
@@ -118,6 +135,7 @@ def remove(
     title_pattern: TitlePattern = None,
 ) -> None:
     """Remove your rules of NAME (only the one with these patterns, when given)."""
+    _guard(ctx, CategoryChange("remove", name, app_pattern, title_pattern))
     count = remove_category(_queries(ctx), name, app_pattern, title_pattern)
     console().print(f"Removed {count} rule{'s' if count != 1 else ''} of {name}.", markup=False)
 

@@ -533,3 +533,24 @@ def test_the_rules_day_is_cut_where_the_rule_set_says(tmp_path: Path) -> None:
     change = change_policy(rules, {"day_start": 12 * 3600}, clock.now())
     assert change.reasons == ("day_start moved",)
     assert _day_start(store, clock, moved) == time(4, 0)  # until the cooldown is over
+
+
+def test_a_category_change_that_empties_a_limit_is_refused(
+    cli: Cli,  # noqa: F811 - the fixture imported above
+    home: Path,  # noqa: F811
+) -> None:
+    """Before issue 10, `categories add work --title youtube` took YouTube out of `media`
+    at once, and a media limit with it."""
+    cli.ok("rules", "add", "limit", "media", "--categories", "media", "--per-day", "30m")
+    paths = Paths.resolve()
+    store = Store.open(database_url(load_settings(paths.config_file), paths))
+    now = datetime.now(UTC)
+    device = store.device("laptop", "host", now)
+    watched = Span(now - timedelta(hours=2), now - timedelta(hours=1), "firefox",
+                   "Cats - YouTube — Mozilla Firefox", SpanState.ACTIVE)  # fmt: skip
+    store.save_spans(device.id, None, [watched])
+    code, _, err = cli("categories", "add", "work", "--title", "youtube")
+    assert code == 7 and "out of 'media' (targeted by 'media')" in err
+    assert "Added" in cli.ok("categories", "add", "reading", "--title", "arxiv")
+    cli.ok("categories", "add", "media", "--title", "kitten")
+    assert "Removed 1 rule" in cli.ok("categories", "remove", "media")  # nothing recorded moves

@@ -18,11 +18,12 @@ from typing import Any
 
 from presence.core.errors import PresenceError
 from presence.core.faults import FaultSnapshot
-from presence.core.model import Span, SpanState
+from presence.core.model import Span
 from presence.health import snapshot
 from presence.rules.model import Rule, RuleKind
 from presence.rules.schedule import day_window, occurrences
 from presence.store import Pause, Store
+from presence.store.totals import Totals
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +38,6 @@ LOOKAHEAD = timedelta(days=8)
 def _iso(when: datetime | None, zone: tzinfo) -> str | None:
     """In the user's zone: readers show local times without loading the settings."""
     return None if when is None else when.astimezone(zone).isoformat()
-
-
-def active_seconds(spans: Sequence[Span], lo: datetime, hi: datetime, skip: str | None) -> float:
-    """Active seconds of `spans` clipped to [lo, hi), leaving out the span `skip` (its uid)."""
-    total = 0.0
-    for span in spans:
-        if span.state is SpanState.ACTIVE and span.uid != skip:
-            total += max(0.0, (min(span.end, hi) - max(span.start, lo)).total_seconds())
-    return total
 
 
 def windows(
@@ -208,14 +200,13 @@ class Glance:
         if key == self._before_key:
             return self._before
         cut = hi if since is None else max(lo, min(since, hi))
+        # Spans before `since` (also the first part of a span cut and continued): readers add
+        # only the time from `since` on. The open span starts at `since`: not counted here.
         try:
-            spans = self._store.spans_between(lo, cut, [self._device_id])
+            self._before = Totals.of(self._store).active_seconds(self._device_id, lo, cut)
         except PresenceError as exc:
-            log.debug("cannot read today's spans for the status: %s", exc.message)
+            log.debug("cannot read today's active time for the status: %s", exc.message)
             return self._before
-        # The open span's own part before `since` (a span cut and continued) counts as well:
-        # only the time from `since` on is added by readers.
-        self._before = active_seconds(spans, lo, cut, None)
         self._before_key = key
         return self._before
 

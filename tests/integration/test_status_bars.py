@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from presence.core.model import SpanState
 from tests.integration.daemon_process import DaemonProcess, file_mode, without_bus
 from tests.integration.xserver import wait_until
 
@@ -47,9 +48,15 @@ def test_every_format_from_the_snapshot(x_session: Any, tmp_path: Path) -> None:
         wait_until(lambda: focused_app(daemon) == "AppAlpha" or None, "AppAlpha in the status")
         snap = tmp_path / "run" / "presence" / "status.json"
         assert file_mode(snap) == 0o600
+        for _ in range(4):
+            x_session.type_text("ab")
+            time.sleep(0.5)
         data = json.loads(status(daemon, "--json"))
         assert data["running"] is True and data["current"]["state"] == "active"
-        assert data["today_active_s"] >= 0
+        # today's active time: what the database holds, plus at most the open span's tail
+        # not flushed yet (flush_every, 10 s)
+        stored = sum(s.seconds for s in daemon.spans() if s.state is SpanState.ACTIVE)
+        assert stored - 1.5 <= data["today_active_s"] <= stored + 12
 
         waybar = json.loads(status(daemon, "--format", "waybar"))  # waybar's `return-type: json`
         assert set(waybar) >= {"text", "tooltip", "class"}

@@ -18,10 +18,13 @@ import pytest
 from presence.cli import main, status_fast
 from presence.core.errors import ExitCode
 from presence.core.model import Span, SpanState
-from presence.daemon.glance import active_seconds, smallest_limit, windows
+from presence.daemon.glance import smallest_limit, windows
 from presence.health import snapshot
 from presence.rules.model import parse_rule
-from presence.settings.files import Paths
+from presence.settings.files import Paths, database_url
+from presence.settings.schema import Settings
+from presence.store import Store
+from presence.store.totals import Totals
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 27, 19, 30, tzinfo=UTC)  # 20:30 in Berlin, a Friday
@@ -187,22 +190,20 @@ def test_windows_in_force_and_next() -> None:
     assert smallest_limit([evening, limit], "laptop") == 7200
 
 
-def test_active_seconds_clip_to_the_day_and_skip() -> None:
+def test_active_seconds_clip_to_the_day(private_home: Path) -> None:
+    store = Store.open(database_url(Settings(), Paths.resolve()))
+    device = store.device("laptop", "h", NOW)
     lo = datetime(2026, 11, 27, 3, tzinfo=UTC)
     spans = [
         Span(lo - timedelta(minutes=10), lo + timedelta(minutes=10), "a", None, SpanState.ACTIVE),
         Span(lo + timedelta(minutes=10), lo + timedelta(minutes=20), "a", None, SpanState.IDLE),
-        Span(
-            lo + timedelta(minutes=20),
-            lo + timedelta(minutes=30),
-            "b",
-            None,
-            SpanState.ACTIVE,
-            uid="x",
-        ),
+        Span(lo + timedelta(minutes=20), lo + timedelta(minutes=30), "b", None, SpanState.ACTIVE),
     ]
-    assert active_seconds(spans, lo, lo + timedelta(hours=1), None) == 1200
-    assert active_seconds(spans, lo, lo + timedelta(hours=1), "x") == 600
+    store.save_spans(device.id, None, spans)
+    totals = Totals.of(store)
+    assert totals.active_seconds(device.id, lo, lo + timedelta(hours=1)) == 1200
+    assert totals.active_seconds(device.id, lo, lo + timedelta(minutes=25)) == 900
+    assert totals.active_seconds(device.id + 1, lo, lo + timedelta(hours=1)) == 0
 
 
 def _main(

@@ -191,9 +191,16 @@ def forget_command(
     if found.total == 0:
         typer.echo(f"Nothing to forget: no record matches ({what}).")
         return
-    if not yes and not typer.confirm(
-        f"Delete {what}: {_forgotten(found)}? This cannot be undone", default=False
-    ):
-        typer.echo("Nothing deleted.")
-        raise typer.Exit(1)
+    if not yes:
+        try:
+            confirmed = typer.confirm(
+                f"Delete {what}: {_forgotten(found)}? This cannot be undone", default=False
+            )
+        except typer.Abort:  # no answer (end of input, Ctrl-C): nothing is deleted
+            raise InputError(
+                "not confirmed: nothing deleted", hint="add --yes to delete without asking"
+            ) from None
+        if not confirmed:
+            typer.echo("Nothing deleted.")
+            return
     typer.echo(f"Removed {_forgotten(run(dry_run=False))}.")

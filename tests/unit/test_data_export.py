@@ -102,7 +102,10 @@ def test_forget_an_app_asks_first(
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
     code, out, _ = cli(capsys, monkeypatch, "data", "forget", "--app", "FIREFOX")
-    assert code == 1 and "2 spans" in out and "Nothing deleted" in out
+    assert code == 0 and "2 spans" in out and "Nothing deleted." in out
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # no answer at all
+    code, _, err = cli(capsys, monkeypatch, "data", "forget", "--app", "FIREFOX")
+    assert code == ExitCode.INPUT and "not confirmed" in err and "--yes" in err
     code, out, _ = cli(capsys, monkeypatch, "data", "forget", "--app", "FIREFOX", "--yes")
     assert code == 0 and "Removed 2 spans." in out
     code, out, _ = cli(capsys, monkeypatch, "export")

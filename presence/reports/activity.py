@@ -9,6 +9,14 @@ time. Its length runs from its first active second to its last, short breaks inc
 Across devices, active time is merged: working on the laptop while the desktop idles is one
 session. App switches: consecutive active spans on one device whose app differs,
 inside one session.
+
+Local days where they were lived (issue 10): each span is placed in the day and hour of the
+UTC offset it was recorded with, not of the report's zone, so a week spent in another zone is
+reported in the hours lived. Days are cut on that "lived clock" (`lived_day_edges`: the wall
+time counted as if it were UTC); a span recorded in the report's own zone lands exactly where
+the zone's clock puts it, clock changes included. An offset of 0 is read as "not known" and
+the span is placed by the report's zone (spans imported or written without an offset; for
+someone living at UTC+0 the two agree).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from presence.reports.periods import WEEKDAYS, Period, day_edges, hour_edges
+from presence.reports.periods import WEEKDAYS, Period, day_edges, hour_edges, lived_day_edges
 from presence.settings.schema import ReportSettings
 from presence.store.reporting import SpanRow, TitleUsage
 
@@ -106,16 +114,30 @@ def _spread(
         i += 1
 
 
-def scan(
+def _lived_hours(heat: list[list[float]], start: float, end: float) -> None:
+    """Add [start, end) on the lived clock (seconds, wall time as if UTC) to the heat map."""
+    hour = int(start // 3600)
+    while start < end:
+        cut = min(end, (hour + 1) * 3600.0)
+        day = hour // 24
+        heat[(day + 3) % 7][hour % 24] += cut - start  # 1970-01-01 was a Thursday (3)
+        start = cut
+        hour += 1
+
+
+def scan(  # noqa: PLR0915 - one hot loop over every span: a call per row would cost
     rows: Iterable[SpanRow], period: Period, settings: ReportSettings, session_break: float
 ) -> Activity:
     """Fold the spans `rows` (ordered by start) into an Activity for `period`."""
     lo, hi = period.start.timestamp(), period.end.timestamp()
     days = day_edges(period, settings)
     day_at = [at for _, at in days]
+    lived = lived_day_edges(period, settings)
+    lived_lo, lived_hi = lived[0], lived[-1]  # the period on the lived clock
     per_day = [0.0] * (3 * (len(days) - 1))
     hours, weekdays, clock = hour_edges(period)
     per_hour = [0.0] * (len(hours) - 1)
+    heat = [[0.0] * 24 for _ in range(7)]
     state_index = {state: i for i, state in enumerate(STATES)}
 
     sessions = 0
@@ -127,19 +149,32 @@ def scan(
     active = 0.0
     titles: dict[tuple[str | None, str | None, str, str | None], float] = {}
 
-    for row_start, row_end, device, app, title, state, site in rows:
-        start = lo if row_start < lo else row_start  # faster than max() in this hot loop
-        end = hi if row_end > hi else row_end
+    for row_start, row_end, device, app, title, state, site, offset in rows:
+        if offset:
+            # on the lived clock: where the span was lived, by the offset it was recorded with
+            lived_start, lived_end = row_start + offset, row_end + offset
+            lived_start = lived_lo if lived_start < lived_lo else lived_start
+            lived_end = lived_hi if lived_end > lived_hi else lived_end
+            start, end = lived_start - offset, lived_end - offset
+        else:  # no offset known: the report's zone
+            start = lo if row_start < lo else row_start  # faster than max() in this hot loop
+            end = hi if row_end > hi else row_end
         if end <= start:
             continue
         key = (app, title, state, site)
         titles[key] = titles.get(key, 0.0) + (end - start)
         index = state_index.get(state, 1)
-        _spread(day_at, start, end, per_day, 3, index)
+        if offset:
+            _spread(lived, lived_start, lived_end, per_day, 3, index)
+        else:
+            _spread(day_at, start, end, per_day, 3, index)
         if index:
             continue
         active += end - start
-        _spread(hours, start, end, per_hour, 1, 0)
+        if offset:
+            _lived_hours(heat, lived_start, lived_end)
+        else:
+            _spread(hours, start, end, per_hour, 1, 0)
         if start - open_end >= session_break or open_end < 0:
             if open_end >= 0:
                 session_total += open_end - open_start
@@ -159,6 +194,7 @@ def scan(
             longest = (open_start, open_end)
 
     result = Activity(
+        heat=heat,
         days=[
             DayUsage(
                 day,
@@ -185,5 +221,5 @@ def scan(
             datetime.fromtimestamp(longest[0], UTC), datetime.fromtimestamp(longest[1], UTC)
         )
     for seconds, weekday, hour in zip(per_hour, weekdays, clock, strict=False):
-        result.heat[weekday][hour] += seconds
+        heat[weekday][hour] += seconds
     return result

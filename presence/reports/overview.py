@@ -62,6 +62,11 @@ class Grouped:
     sites: dict[str, Share] = field(default_factory=dict)
 
 
+LIVED_MARGIN = timedelta(hours=14)
+"""How far from the report's zone a span's recorded zone may be and still be placed in the
+hours it was lived (14 h: Kiribati to UTC; further trips are cut at the period's edges)."""
+
+
 def group(rows: Iterable[TitleUsage], categories: Categorizer) -> Grouped:
     out = Grouped()
     seen: dict[str, dict[str, float]] = {}  # every category of each app, idle time too
@@ -264,9 +269,10 @@ def build_report(
     usage.elapsed_seconds = max(0.0, (until - period.start).total_seconds()) * max(1, len(ids))
     previous = previous_period(period, settings)
     categories = categorizer(queries)
-    activity = scan(
-        queries.span_rows(period.start, period.end, ids), period, settings, settings.session_break
-    )
+    # spans lived in the period by their own offset may lie up to LIVED_MARGIN outside it in
+    # UTC (issue 10: a trip across zones); scan clips them on the lived clock
+    rows = queries.span_rows(period.start - LIVED_MARGIN, period.end + LIVED_MARGIN, ids)
+    activity = scan(rows, period, settings, settings.session_break)
     current = group(activity.titles, categories)
     activity.titles = []  # folded into `current`; not kept
     before = group(queries.title_usage(previous.start, previous.end, ids), categories)

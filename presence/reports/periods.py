@@ -152,6 +152,17 @@ def day_edges(period: Period, settings: ReportSettings) -> list[tuple[date, floa
         day += timedelta(days=1)
 
 
+def lived_day_edges(period: Period, settings: ReportSettings) -> list[float]:
+    """`day_edges` on the lived clock (issue 10): each day's start as the wall time it is
+    everywhere (naive local time counted as if it were UTC), so that a span placed by its own
+    recorded offset (`start_ts + utc_offset`) falls in the day and hour it was lived in."""
+    first = period.first or report_day(period.start, period.zone, settings)
+    cut = day_start_time(settings)
+    days = [day for day, _ in day_edges(period, settings)]
+    assert days and days[0] == first  # day_edges starts at the period's first day
+    return [datetime.combine(day, cut, UTC).timestamp() for day in days]
+
+
 def hour_edges(period: Period) -> tuple[list[float], list[int], list[int]]:
     """The local clock hours inside `period`: their UTC starts (then the end), and each one's
     local weekday (0 = Monday) and hour of day.

@@ -20,8 +20,9 @@ from presence.store.tracking import Store, ts
 OUTCOMES = ("kept", "broken")
 COUNTED = ("kept", "broken", "snooze", "override", "start", "warning", "action", "nudge")
 
-SpanRow = tuple[float, float, int, str | None, str | None, str, str | None]
-"""(start_ts, end_ts, device_id, app, title, state, site) of one span, not clipped."""
+SpanRow = tuple[float, float, int, str | None, str | None, str, str | None, int]
+"""(start_ts, end_ts, device_id, app, title, state, site, utc_offset) of one span, not
+clipped; `utc_offset` is the offset (seconds) of the zone it was recorded in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,7 @@ class ReportQueries(Queries):
                 spans.c.title,
                 spans.c.state,
                 spans.c.site,
+                spans.c.utc_offset,
             )
             .where(self._overlapping(lo, hi, device_ids))
             .order_by(spans.c.start_ts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,14 +25,17 @@ from presence.health.enforcement import enforcement_file
 from presence.health.enforcement import write as publish
 from presence.platform.capability import Capability
 from presence.platform.log_notify import LogNotifier
+from presence.reports.activity import scan
 from presence.reports.adherence import summarize
+from presence.reports.overview import build_report
+from presence.reports.periods import week_period
 from presence.rulebook import manage, overrides
 from presence.rulebook.policy import change_policy, defaults_for, defaults_from, rule_policy
 from presence.rules.engine import Policy
 from presence.rules.model import RuleKind, parse_rule
 from presence.rules.policy import BUILT_IN, RulePolicy, judge_override, judge_snooze, snooze_cost
 from presence.settings.files import Paths, database_url, ensure_private_dir, load_settings
-from presence.settings.schema import PrivacySettings, Settings
+from presence.settings.schema import PrivacySettings, ReportSettings, Settings
 from presence.store import RuleStore, Store, database
 from presence.store.holder import RecorderLock
 from presence.store.reporting import LogEvent, ReportQueries
@@ -554,3 +557,52 @@ def test_a_category_change_that_empties_a_limit_is_refused(
     assert "Added" in cli.ok("categories", "add", "reading", "--title", "arxiv")
     cli.ok("categories", "add", "media", "--title", "kitten")
     assert "Removed 1 rule" in cli.ok("categories", "remove", "media")  # nothing recorded moves
+
+
+# -- local days where they were lived ---------------------------------------------------------
+
+
+def _lived(text: str, zone: str) -> tuple[float, int]:
+    """A local wall time in `zone`: its UTC epoch seconds and the offset then."""
+    when = datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(zone))
+    offset = when.utcoffset()
+    assert offset is not None
+    return when.timestamp(), int(offset.total_seconds())
+
+
+def test_a_trip_is_reported_in_the_hours_lived(tmp_path: Path) -> None:
+    """A week reported in Berlin (clocks go forward on Sunday the 29th) with days in Tokyo
+    and an evening in New York: each span in the day and hour it was lived. Before issue 10
+    all were cut in Berlin's hours (the Tokyo morning became a Wednesday night)."""
+    settings = ReportSettings()  # days start at 04:00
+    period = week_period(date(2026, 3, 25), BERLIN, settings)  # Mon 23rd to Sun 29th
+    rows = []
+    for start, end, zone in [
+        ("2026-03-23 05:00", "2026-03-23 06:00", "Asia/Tokyo"),  # before the week in UTC
+        ("2026-03-26 10:00", "2026-03-26 11:00", "Asia/Tokyo"),  # Wed 02:00 in Berlin
+        ("2026-03-29 10:00", "2026-03-29 10:30", "Europe/Berlin"),  # after the change
+        ("2026-03-29 23:00", "2026-03-29 23:30", "America/New_York"),  # Mon 05:00 in Berlin
+    ]:
+        lo, offset = _lived(start, zone)
+        hi, _ = _lived(end, zone)
+        rows.append((lo, hi, 1, "xterm", "t", "active", None, offset))
+    rows.sort()
+    activity = scan(rows, period, settings, 300)
+    heat = activity.heat
+    assert heat[0][5] == 3600 and heat[3][10] == 3600  # Monday 05:00, Thursday 10:00
+    assert heat[6][10] == 1800 and heat[6][23] == 1800  # Sunday 10:00 and 23:00
+    assert heat[2][2] == 0  # not Wednesday night, as Berlin's clock has it
+    assert sum(map(sum, heat)) == activity.active_seconds == 3600 + 3600 + 1800 + 1800
+    by_day = {d.day.isoformat(): d.active_seconds for d in activity.days}
+    assert by_day["2026-03-23"] == 3600 and by_day["2026-03-26"] == 3600
+    assert by_day["2026-03-29"] == 3600 and by_day["2026-03-25"] == 0
+    # the report reads the spans around the period too (the trip's edges)
+    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}")
+    device = store.device("laptop", "h", datetime.now(UTC))
+    store.save_spans(device.id, None, [
+        Span(datetime.fromtimestamp(lo, UTC), datetime.fromtimestamp(hi, UTC), "xterm", "t",
+             SpanState.ACTIVE, utc_offset=offset)
+        for lo, hi, *_, offset in rows
+    ])  # fmt: skip
+    report = build_report(store, period, ["laptop"], period.end + timedelta(days=1), settings)
+    assert report.usage.active_seconds == 10800

@@ -6,6 +6,7 @@ Xvfb, and the third snooze of an occurrence waits (a countdown that Ctrl-C cance
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import sqlite3
@@ -127,3 +128,15 @@ def test_the_third_snooze_waits_and_ctrl_c_cancels_it(x_session: XSession, tmp_p
         daemon.kill()
     events = [e for e, _, _ in log_events(daemon, "evening")]
     assert events.count("snooze") == 3 and "refused" not in events
+
+
+def test_a_config_file_with_cooldown_0_does_not_loosen_a_shared_rule(tmp_path: Path) -> None:
+    """`PRESENCE_CONFIG=zero.toml presence rules remove night` through the real entry point."""
+    daemon = DaemonProcess(tmp_path / "d", dict(os.environ), CONFIG)
+    presence(daemon.env, "rules", "add", "tech-free", "night", "--days", "daily",
+             "--start", "22:00", "--end", "06:00", "--strict")  # fmt: skip
+    zero = tmp_path / "zero.toml"
+    zero.write_text(CONFIG + "[rules]\ncooldown = 0\n")
+    out = presence({**daemon.env, "PRESENCE_CONFIG": str(zero)}, "rules", "remove", "night")
+    assert "will be removed at" in out
+    assert "night" in presence(daemon.env, "rules", "list")

@@ -536,7 +536,7 @@ def _enforcement(
         device_id=device.id,
         policy=Policy(nudge_every=rules.nudge_every, day_start=_day_start(store, clock, settings)),
         idle_after=settings.sampling.idle_after,
-        snooze_seconds=rules.snooze,
+        snooze_seconds=_snooze_length(store, clock, settings),  # the button's label
         close_timeout=rules.close_timeout,
         notifier=Capability("notifications", _factory("notify", session, backends.notify)),
         fallback=LogNotifier(),
@@ -554,6 +554,15 @@ def _enforcement(
     timer.start()
     enforcer.timer = timer
     return enforcer, timer
+
+
+def _snooze_length(store: Store, clock: Clock, settings: Settings) -> float:
+    """The rule set's snooze length (issue 10); the settings file's when it cannot be read."""
+    try:
+        policy = rule_policy(RuleStore(store), clock.now(), defaults_for(settings))
+    except PresenceError:
+        return settings.rules.snooze
+    return min(policy.snooze, policy.snooze_max)
 
 
 def _day_start(store: Store, clock: Clock, settings: Settings) -> time:

@@ -109,7 +109,6 @@ class Enforcer:
         self._device_id = device_id
         self._policy = policy
         self._idle_after = idle_after
-        self._snooze = snooze_seconds
         self._caps: tuple[Capability[Any], ...] = (notifier, locker, apps)
         self._faults = FaultBook("enforcement: ")
         self._faults_seen: list[FaultSnapshot] = []
@@ -395,12 +394,18 @@ class Enforcer:
             why = "snoozed once already; `presence snooze --reason TEXT` for another."
             self._notes.show(key, *messages.refused(rule, why), mono, snooze=False)
             return
-        until = now + timedelta(seconds=self._snooze)
+        policy = rule_policy(self._store, now, self._policy_defaults)  # issue 10
+        if policy.snoozes < 1:
+            why = "the rule set allows no snooze."
+            self._notes.show(key, *messages.refused(rule, why), mono, snooze=False)
+            return
+        length = min(policy.snooze, policy.snooze_max)
+        until = now + timedelta(seconds=length)
         self._journal.write(
             now,
             None,
             "snooze",
-            {"until": until.timestamp(), "minutes": self._snooze / 60, "source": "notification"},
+            {"until": until.timestamp(), "minutes": length / 60, "source": "notification"},
             rule=rule,
             occ=occ,
         )

@@ -33,6 +33,15 @@ FOLLOW_EVERY = 1.0
 """Seconds between two reads of the snapshot with --follow (the daemon writes at most once a
 second; a read costs a stat and, when it changed, a small JSON parse)."""
 
+ENFORCEMENT_FILE = "enforcement.json"  # presence.health.enforcement (which loads the store)
+SPOOL_FILE = "spool.db"  # presence.store.spool: a household's offline spool (issue 12)
+ACTIONS = {
+    "notify": "show notifications",
+    "lock": "lock the screen",
+    "apps": "close or pause apps",
+}
+"""As presence.health.enforcement.ACTIONS (a unit test keeps the two equal)."""
+
 COLOURS = {"tech-free": "#e5a50a", "warning": "#e5a50a", "paused": "#9a9996", "idle": "#9a9996"}
 
 
@@ -48,6 +57,36 @@ def runtime_dir() -> Path:
 
         data = platformdirs.user_data_dir("presence")
     return Path(data).expanduser() / "run"
+
+
+def data_dir() -> Path:
+    """The data directory, as Paths.resolve finds it."""
+    data = os.environ.get("PRESENCE_DATA_DIR")
+    if not data:
+        import platformdirs  # noqa: PLC0415
+
+        data = platformdirs.user_data_dir("presence")
+    return Path(data).expanduser()
+
+
+def capabilities(run_dir: Path) -> dict[str, str | None] | None:
+    """What the daemon published it can enforce here (issue 10), or None."""
+    try:
+        data = json.loads((run_dir / ENFORCEMENT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    return {str(k): v if isinstance(v, str) else None for k, v in data.items()}
+
+
+def describe(backends: dict[str, str | None]) -> str:
+    """As presence.health.enforcement.describe."""
+    parts = []
+    for key, purpose in ACTIONS.items():
+        missing = "its log only" if key == "notify" else "no"
+        parts.append(f"{purpose}: {backends.get(key) or missing}")
+    return "; ".join(parts)
 
 
 def lock_holder(lock_file: Path) -> int | None:
@@ -90,15 +129,15 @@ def _zone(data: dict[str, Any]) -> tzinfo | None:
     return ZoneInfo(key)
 
 
-def _clock(text: str | None, data: dict[str, Any], now: datetime) -> str:
-    """HH:MM in the user's zone; the date too when it is not today."""
+def _clock(text: str | None, data: dict[str, Any], now: datetime, day: bool = False) -> str:
+    """HH:MM in the user's zone; the weekday too when it is not today (or `day`)."""
     when = snapshot.instant(text)
     if when is None:
         return "?"
     zone = _zone(data)
     local = when.astimezone(zone) if zone else when
     same_day = local.date() == (now.astimezone(zone) if zone else now.astimezone()).date()
-    return local.strftime("%H:%M" if same_day else "%a %H:%M")
+    return local.strftime("%H:%M" if same_day and not day else "%a %H:%M")
 
 
 def _left(text: str | None, now: datetime) -> float:
@@ -197,6 +236,13 @@ def lines(data: dict[str, Any] | None, now: datetime) -> list[str]:
         )
     if data.get("offline"):
         out.append("offline: the database is unreachable; spans are held until it is back")
+    if data.get("capabilities") is not None:
+        out.append(f"enforcement: {describe(data['capabilities'])}")
+    for item in data.get("failed_actions") or []:
+        out.append(
+            f"failed {_clock(item['at'], data, now, day=True)}: {item['rule']} "
+            f"({item['action']}): {item['reason']}"
+        )
     return out
 
 
@@ -218,6 +264,12 @@ def as_json(data: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
         "next": data.get("next"),
         "offline": bool(data.get("offline")),
         "faults": data.get("faults") or [],
+        "spans_waiting": 0,  # a household's offline spool: the full command says (fast_main)
+        "offline_since": None,
+        "enforcement": {
+            "capabilities": data.get("capabilities"),
+            "failed_actions": data.get("failed_actions") or [],
+        },
     }
 
 
@@ -308,8 +360,12 @@ def fast_main(args: Sequence[str]) -> int | None:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     data = live(run_dir)
-    failing = data is not None and any(f.get("failing") for f in data.get("faults") or [])
-    if fmt in ("text", "json") and (data is None or failing):
-        return None  # the full command says when it last recorded, and what fails
+    if fmt in ("text", "json"):
+        failing = data is not None and any(f.get("failing") for f in data.get("faults") or [])
+        spooling = (data_dir() / SPOOL_FILE).exists()
+        if data is None or failing or spooling:
+            # the full command says when it last recorded, what fails, what waits
+            return None
+        data = {**data, "capabilities": capabilities(run_dir)}
     sys.stdout.write(render(fmt, data, datetime.now(UTC)) + "\n")
     return 0

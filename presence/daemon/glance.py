@@ -20,9 +20,10 @@ from presence.core.errors import PresenceError
 from presence.core.faults import FaultSnapshot
 from presence.core.model import Span
 from presence.health import snapshot
+from presence.health.enforcement import failed_actions
 from presence.rules.model import Rule, RuleKind
 from presence.rules.schedule import day_window, occurrences
-from presence.store import Pause, Store
+from presence.store import Pause, RuleStore, Store
 from presence.store.totals import Totals
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 MIN_SPACING = 1.0
 """Seconds between two writes (and two D-Bus change signals): a burst of title changes
 costs one write a second."""
+
+FAILED_EVERY = 60.0
+"""Seconds between two reads of the failed actions when the log has not grown (so that one
+older than a day drops out)."""
 
 LOOKAHEAD = timedelta(days=8)
 """How far ahead the next window is looked for (a weekly rule always has one in 8 days)."""
@@ -114,6 +119,9 @@ class Glance:
         self._before = 0.0
         self._since: tuple[str | None, str, datetime, datetime] | None = None
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._log = RuleStore(store)
+        self._log_seen: tuple[int, float] | None = None
+        self._failed: list[dict[str, Any]] = []
         self.current: dict[str, Any] | None = None
 
     def update(
@@ -129,6 +137,7 @@ class Glance:
         """Build the snapshot; write it (and tell the listeners) when it changed and the last
         write is MIN_SPACING old. Returns whether it was written. Never raises for I/O."""
         data = self.build(now, open_span, pause, rules, offline, faults)
+        data["failed_actions"] = self._failed_actions(now, mono)
         if data == self._written or mono - self._written_at < MIN_SPACING:
             return False
         if not snapshot.write(self.path, data):
@@ -209,6 +218,23 @@ class Glance:
             return self._before
         self._before_key = key
         return self._before
+
+    def _failed_actions(self, now: datetime, mono: float) -> list[dict[str, Any]]:
+        """The actions that failed in the last day (every device), as `presence status` says
+        them (issue 10): re-read when the enforcement log grew, or FAILED_EVERY later."""
+        try:
+            last = self._log.last_event_id()
+            seen = self._log_seen
+            if seen is None or seen[0] != last or mono - seen[1] >= FAILED_EVERY:
+                self._failed = [
+                    {"at": _iso(f.at, self._zone), "rule": f.rule, "action": f.action,
+                     "reason": f.reason}
+                    for f in failed_actions(self._log, now)
+                ]  # fmt: skip
+                self._log_seen = (last, mono)
+        except PresenceError as exc:
+            log.debug("cannot read the failed actions for the status: %s", exc.message)
+        return self._failed
 
     def close(self) -> None:
         """The daemon stops: remove the file."""

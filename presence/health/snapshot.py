@@ -23,6 +23,7 @@ Schema (version 1), every instant an ISO 8601 string with its UTC offset:
     limit_s: the smallest daily limit of the rules, seconds | null
     offline: bool                             spans held in memory: the database is away
     faults: [{part, failing, failures, last_error}]
+    failed_actions: [{at, rule, action, reason}]  rule actions that failed in the last day
 This module imports only the standard library: it runs in `presence status`'s fast path.
 """
 

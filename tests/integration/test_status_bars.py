@@ -47,6 +47,8 @@ def test_every_format_from_the_snapshot(x_session: Any, tmp_path: Path) -> None:
         x_session.type_text("ab")
         wait_until(lambda: focused_app(daemon) == "AppAlpha" or None, "AppAlpha in the status")
         snap = tmp_path / "run" / "presence" / "status.json"
+        # (the full command may have answered first: the snapshot follows the second tick)
+        wait_until(lambda: snap.exists() or None, "the status snapshot")
         assert file_mode(snap) == 0o600
         for _ in range(4):
             x_session.type_text("ab")
@@ -72,6 +74,14 @@ def test_every_format_from_the_snapshot(x_session: Any, tmp_path: Path) -> None:
 
         text = status(daemon)
         assert "presence is recording" in text and "now: AppAlpha (active)" in text
+        # the full command (`--debug` skips the fast path) says what it can enforce the same way
+        full = subprocess.run(
+            [sys.executable, "-m", "presence", "--debug", "status"], env=daemon.env,
+            capture_output=True, text=True, timeout=60, check=True,
+        ).stdout  # fmt: skip
+        said = [line for line in full.splitlines() if line.startswith("enforcement: ")]
+        ours = [line for line in text.splitlines() if line.startswith("enforcement: ")]
+        assert said and ours and ours[0].startswith(said[0])  # rich wraps it at 80 columns
 
         assert daemon.stop(signal.SIGTERM) == 0
         assert not snap.exists()  # it goes with the daemon

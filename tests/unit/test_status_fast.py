@@ -233,3 +233,32 @@ def test_bar_formats_without_a_daemon_both_paths(
     monkeypatch.delenv("PRESENCE_DEBUG", raising=False)  # set by --debug
     code, _, err = _main(capsys, monkeypatch, "status", "--format", "nope")
     assert code == ExitCode.INPUT and "unknown --format 'nope'" in err
+
+
+def test_enforcement_lines_as_the_full_command_says_them() -> None:
+    from presence.health import enforcement  # noqa: PLC0415 - loads the store
+
+    assert status_fast.ACTIONS == enforcement.ACTIONS
+    backends = {"notify": "dbus", "lock": None, "apps": "x11"}
+    assert status_fast.describe(backends) == enforcement.describe(backends)
+    failed = [{"at": "2026-11-27T19:00:00+01:00", "rule": "evening", "action": "lock",
+               "reason": "no locker"}]  # fmt: skip
+    text = status_fast.render("text", snap(capabilities=backends, failed_actions=failed), NOW)
+    assert f"enforcement: {enforcement.describe(backends)}" in text
+    assert "failed Fri 19:00: evening (lock): no locker" in text
+    data = json.loads(status_fast.render("json", snap(failed_actions=failed), NOW))
+    assert data["enforcement"]["failed_actions"] == failed and data["spans_waiting"] == 0
+
+
+def test_a_household_spool_leaves_text_to_the_full_command(
+    run_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(run_dir.parent))
+    monkeypatch.setenv("PRESENCE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(status_fast, "runtime_dir", lambda: run_dir)
+    snapshot.write(snapshot.snapshot_file(run_dir), snap())
+    assert status_fast.fast_main([]) == 0  # answered from the snapshot
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / status_fast.SPOOL_FILE).write_bytes(b"")
+    assert status_fast.fast_main([]) is None  # spans may be waiting: the full command says
+    assert status_fast.fast_main(["--format", "waybar"]) == 0  # bars still answer

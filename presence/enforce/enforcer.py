@@ -41,7 +41,7 @@ from presence.enforce import journal, messages
 from presence.enforce.actions import Actions
 from presence.enforce.apps import AppActions, Categorize
 from presence.enforce.journal import Journal
-from presence.enforce.judge import judge
+from presence.enforce.judge import judge, unseen
 from presence.enforce.notes import SNOOZE_KEY, Notes
 from presence.enforce.ruleset import RuleSet
 from presence.enforce.usage import UsageMeter, with_site
@@ -51,7 +51,7 @@ from presence.rulebook.policy import rule_policy
 from presence.rules.engine import Context, EngineState, Policy, evaluate, upcoming_instants
 from presence.rules.model import Rule
 from presence.rules.policy import BUILT_IN, RulePolicy
-from presence.store import RuleStore
+from presence.store import EnforcementEvent, RuleStore
 from presence.tracking.timeline import state_of
 
 log = logging.getLogger(__name__)
@@ -338,9 +338,25 @@ class Enforcer:
     def _restore(self, now: datetime) -> None:
         """Rebuild the engine's record of what was done from the recent log."""
         events = self._store.events_between(now - RESTORE, now + timedelta(seconds=1))
+        # Snoozes and overrides logged while no daemon of this device ran were judged by
+        # none (issue 10): judge them now, in order.
+        unjudged = unseen(self._store, self._device_id, events, now - RESTORE, now)
+        policy = rule_policy(self._store, now, self._policy_defaults) if unjudged else None
+        refusals: list[tuple[EnforcementEvent, Rule, str]] = []
+
+        def judged(event: EnforcementEvent, rule: Rule) -> str | None:
+            if policy is None or event.id not in unjudged:
+                return None
+            return judge(self._store, self._state, event, rule, policy)
+
         self._last_event = journal.restore(
-            events, self._ruleset.by_name(), self._state, self._device_id
+            events, self._ruleset.by_name(), self._state, self._device_id, judged, refusals
         )
+        for event, rule, why in refusals:
+            log.warning("%s of %s refused: %s", event.event, rule.name, why)
+            detail = {"event_id": event.id, "of": event.event, "why": why}
+            occ = journal.occurrence(event)
+            self._journal.write(now, None, "refused", detail, rule=rule, occ=occ)
         self._state.last_now = now
         with contextlib.suppress(PresenceError):
             self._last_event = max(self._last_event, self._store.last_event_id())

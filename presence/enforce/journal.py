@@ -85,9 +85,13 @@ def restore(
     rules: Mapping[str, Rule],
     state: EngineState,
     device_id: int,
+    judge: Callable[[EnforcementEvent, Rule], str | None] | None = None,
+    refusals: list[tuple[EnforcementEvent, Rule, str]] | None = None,
 ) -> int:
     """Replay `events` (oldest first) into `state`; returns the highest event id seen.
-    Snoozes and overrides the daemon refused (issue 10) are left out."""
+    Snoozes and overrides the daemon refused (issue 10) are left out, and so are those
+    `judge` refuses now (called in order, with `state` as it stood then): each of those is
+    added to `refusals` with why, for the caller to log."""
     events = list(events)
     refused = {
         e.detail["event_id"]
@@ -111,6 +115,12 @@ def restore(
             track.acted, track.last_action = True, ts
         elif event.event == "end":
             track.ended = True
+        if judge is not None and event.event in ("snooze", "override"):
+            why = judge(event, rule)
+            if why is not None:
+                if refusals is not None:
+                    refusals.append((event, rule, why))
+                continue
         apply(event, rule, state)
     return last
 

@@ -7,14 +7,15 @@ Enforcer's lock held; reads the log for the overrides of the week before.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from presence.enforce import journal
 from presence.rulebook.overrides import WEEK, count_taken
 from presence.rules.engine import EngineState
 from presence.rules.model import Rule
 from presence.rules.policy import RulePolicy, judge_override, judge_snooze
-from presence.store import EnforcementEvent, RuleStore
+from presence.store import EnforcementEvent, RuleStore, Store
 
 
 def judge(
@@ -41,3 +42,24 @@ def judge(
         seconds=float(until) - event.ts.timestamp(),
         waited=float(waited),
     )
+
+
+SEEN_MARGIN = timedelta(seconds=30)
+"""A daemon run is taken to have seen the log until this long after its last heartbeat."""
+
+
+def unseen(
+    store: RuleStore,
+    device_id: int,
+    events: Sequence[EnforcementEvent],
+    start: datetime,
+    end: datetime,
+) -> set[int]:
+    """The ids of the snoozes and overrides among `events` logged while no daemon of this
+    device ran (between `start` and `end`): no daemon judged them. Raises StorageError."""
+    asked = [e for e in events if e.event in ("snooze", "override")]
+    if not asked:
+        return set()
+    runs = Store(store.engine).runs_between(start, end, [device_id])
+    spans = [(r.started, (r.ended or r.last_seen) + SEEN_MARGIN) for r in runs]
+    return {e.id for e in asked if not any(lo <= e.ts <= hi for lo, hi in spans)}

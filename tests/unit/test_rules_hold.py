@@ -381,3 +381,20 @@ def test_sighup_applies_rules_reports_and_categories(
     rig.run(2)  # ticks go to the new enforcer's worker
     rig.daemon.enforce_worker.stop()
     after.shutdown()
+
+
+def test_a_snooze_logged_while_no_daemon_ran_is_judged_at_start(tmp_path: Path) -> None:
+    rig = EnforcerRig(tmp_path, "2026-01-15 22:00")
+    rig.add("tech-free", "night", **LOCK_NIGHT, strict=True)
+    rig.run("2026-01-15 22:00:05")
+    rig.enforcer.shutdown()  # the daemon stops; meanwhile a snooze is written to the log
+    _log_snooze(rig, 30)
+    rig.enforcer = rig.build()  # no daemon run covers it: judged now, and refused
+    calls = rig.locker.calls
+    rig.run("2026-01-15 22:02")
+    assert rig.locker.calls > calls
+    refused = [d for e, d in rig.events("night") if e == "refused"]
+    assert len(refused) == 1 and "strict" in refused[0]["why"]
+    rig.enforcer.shutdown()
+    rig.enforcer = rig.build()  # refused once, not again
+    assert [e for e, _ in rig.events("night")].count("refused") == 1

@@ -25,6 +25,7 @@ BENCHMARKS = [
     "cli_fuzz",
     "wayland_gnome",
     "cli_speed",
+    "household",
 ]
 
 

@@ -29,7 +29,7 @@ from presence.reports import (
 )
 from presence.reports.html import write_html
 from presence.reports.periods import FIRST_DAY, LAST_DAY
-from presence.rulebook.household import devices_in_zone
+from presence.rulebook.household import devices_in_zone, known_people
 from presence.settings.files import zone_of
 
 app = typer.Typer()
@@ -74,6 +74,10 @@ ZoneOption = Annotated[
     str | None,
     typer.Option("--zone", help="Only the devices in this zone (with --device: of those)."),
 ]
+PersonOption = Annotated[
+    str | None,
+    typer.Option("--person", help="Only the time these people (comma-separated) used, or `all`."),
+]
 ByOption = Annotated[
     By | None,
     typer.Option(
@@ -108,11 +112,13 @@ def _show(
     by: By | None,
     html: Path | None,
     zone: str | None = None,
+    person: str | None = None,
 ) -> None:
     settings = context.settings.reports
     now = SystemClock().now()
     devices = _devices(context, device, zone)
-    result = build_report(context.store(), period, devices, now, settings)
+    people = None if person in (None, "all") else known_people(context.store(), person or "")
+    result = build_report(context.store(), period, devices, now, settings, people)
     if html is not None:
         try:
             write_html(result, html, now)
@@ -203,6 +209,7 @@ def report(
     fmt: FormatOption = None,
     device: DeviceOption = None,
     zone: ZoneOption = None,
+    person: PersonOption = None,
     html: HtmlOption = None,
 ) -> None:
     """Totals, their change, days, apps, categories, hours, sessions, adherence and gaps."""
@@ -215,7 +222,7 @@ def report(
         SystemClock().now(), zone_of(context.settings), context.settings.reports
     )
     period = _choose(when, first, last, {"day": day, "week": week, "month": month}, context)
-    _show(context, period, device, fmt, by, html, zone)
+    _show(context, period, device, fmt, by, html, zone, person)
 
 
 @app.command("trends")

@@ -9,7 +9,7 @@ memory stays flat however long the history is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -258,9 +258,11 @@ def build_report(
     device_names: list[str],
     now: datetime,
     settings: ReportSettings,
+    people: Sequence[str] | None = None,
 ) -> Report:
-    """The full report of `period` on the named devices (unknown names are left out)."""
-    queries = ReportQueries.of(store)
+    """The full report of `period` on the named devices (unknown names are left out); with
+    `people`, only the time of daemons they ran (issue 12: a shared PC reports each apart)."""
+    queries = ReportQueries.of(store, people)
     found = [d for d in (store.find_device(n) for n in device_names) if d is not None]
     ids = [d.id for d in found]
     now = now.astimezone(UTC)

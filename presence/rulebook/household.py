@@ -27,6 +27,7 @@ __all__ = [
     "devices_in_zone",
     "forget_device",
     "init_household",
+    "known_people",
     "list_devices",
     "list_zones",
     "place_reader",
@@ -71,6 +72,23 @@ def devices_in_zone(store: Store, zone: str, among: Sequence[str]) -> list[str]:
             hint="`presence devices set-zone DEVICE ZONE` puts a device in a zone",
         )
     return [name for name in among if name in found.devices]
+
+
+def known_people(store: Store, option: str) -> list[str]:
+    """The people named in `option` (comma-separated), each of whom ran a daemon here.
+
+    Raises InputError naming the known people for a name never seen.
+    """
+    seen = {p for d in HouseholdStore(store.engine).devices() for p in d.people}
+    wanted = [p.strip() for p in option.split(",") if p.strip()]
+    unknown = [p for p in wanted if p not in seen]
+    if unknown or not wanted:
+        known = ", ".join(sorted(seen)) or "none yet"
+        raise InputError(
+            f"--person {option!r}: nobody of that name used a device here (people: {known})",
+            hint="a person is the OS user who ran presence on a device (`presence devices list`)",
+        )
+    return wanted
 
 
 def rename_device(store: Store, old: str, new: str) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, delete, func, insert, or_, select
 
 from presence.core.model import MAX_SPAN_SECONDS
 from presence.store.queries import Queries
-from presence.store.schema import categories, enforcement_log, spans
+from presence.store.schema import categories, daemon_runs, enforcement_log, spans
 from presence.store.tracking import Store, ts
 
 OUTCOMES = ("kept", "broken")
@@ -67,19 +67,27 @@ class ReportQueries(Queries):
     exhausted or closed. Thread contract: as Store.
     """
 
-    @classmethod
-    def of(cls, store: Store) -> ReportQueries:
-        return cls(store.engine)
+    people: Sequence[str] | None = None
+    """Only spans of daemons these people ran (issue 12: a shared PC); None: everyone's."""
 
-    @staticmethod
-    def _overlapping(lo: float, hi: float, device_ids: Sequence[int]) -> Any:
+    @classmethod
+    def of(cls, store: Store, people: Sequence[str] | None = None) -> ReportQueries:
+        queries = cls(store.engine)
+        queries.people = people
+        return queries
+
+    def _overlapping(self, lo: float, hi: float, device_ids: Sequence[int]) -> Any:
         # Spans never exceed MAX_SPAN_SECONDS: the lower bound on start_ts keeps this indexed.
-        return and_(
+        clauses = [
             spans.c.device_id.in_(device_ids),
             spans.c.start_ts >= lo - MAX_SPAN_SECONDS,
             spans.c.start_ts < hi,
             spans.c.end_ts > lo,
-        )
+        ]
+        if self.people is not None:
+            runs = select(daemon_runs.c.id).where(daemon_runs.c.person.in_(self.people))
+            clauses.append(spans.c.run_id.in_(runs))
+        return and_(*clauses)
 
     # spans ---------------------------------------------------------------------------------
 

@@ -230,3 +230,37 @@ def test_a_household_week_by_device_and_zone(
     assert active("--zone", "bedroom", "--device", "tablet") == 7 * 20 * 60
     code, _, err = cli(capsys, monkeypatch, "report", "--zone", "attic")
     assert code != 0 and "bedroom" in err
+
+
+def test_a_shared_pc_reports_each_person_apart(
+    shared: Store,
+    on_laptop: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monday = datetime(2026, 6, 1, 10, tzinfo=UTC)
+    pc = shared.device("family-pc", "pc", monday)
+    for person, hour, minutes in (("ana", 0, 40), ("ben", 3, 25)):
+        run = shared.start_run(pc.id, 1, "t", monday)
+        household.register(shared, pc.id, run, person, monday)
+        start = monday + timedelta(hours=hour)
+        shared.save_spans(
+            pc.id,
+            run,
+            [Span(start, start + timedelta(minutes=minutes), "x", None, SpanState.ACTIVE)],
+        )
+
+    def active(*args: str) -> float:
+        code, out, err = cli(
+            capsys, monkeypatch, "report", "--week", "--date", "2026-06-03", "-f", "json",
+            "--device", "family-pc", *args,
+        )  # fmt: skip
+        assert code == 0, err
+        return float(json.loads(out)["totals"]["active_seconds"])
+
+    assert active() == active("--person", "all") == 65 * 60
+    assert active("--person", "ana") == 40 * 60
+    assert active("--person", "ben") == 25 * 60
+    assert active("--person", "ana,ben") == 65 * 60
+    code, _, err = cli(capsys, monkeypatch, "report", "--person", "carl")
+    assert code != 0 and "ana, ben" in err

@@ -52,6 +52,11 @@ FREEDESKTOP = RemoteObject(
     "org.freedesktop.ScreenSaver", "/org/freedesktop/ScreenSaver", "org.freedesktop.ScreenSaver"
 )
 GNOME = RemoteObject("org.gnome.ScreenSaver", "/org/gnome/ScreenSaver", "org.gnome.ScreenSaver")
+# GNOME Shell's own name for the same interface (org.gnome.ScreenSaver is a bus-activated
+# proxy in front of it since GNOME 42, and presence never activates services).
+GNOME_SHIELD = RemoteObject(
+    "org.gnome.Shell.ScreenShield", "/org/gnome/ScreenSaver", "org.gnome.ScreenSaver"
+)
 
 
 class SessionScreenLocker:
@@ -145,6 +150,7 @@ class SessionScreenLocker:
         if bus is not None:
             ways.append(("org.freedesktop.ScreenSaver", lambda: _call(bus, FREEDESKTOP, "Lock")))
             ways.append(("org.gnome.ScreenSaver", lambda: _call(bus, GNOME, "Lock")))
+            ways.append(("org.gnome.Shell.ScreenShield", lambda: _call(bus, GNOME_SHIELD, "Lock")))
         if shutil.which("xdg-screensaver"):
             ways.append(("xdg-screensaver", lambda: self._run(["xdg-screensaver", "lock"])))
         if self._command:
@@ -163,7 +169,7 @@ class SessionScreenLocker:
                 lambda: bool(system.get_property(SESSION_AUTO, "LockedHint", signature="b"))
             )
         if bus is not None:
-            for service in (FREEDESKTOP, GNOME):
+            for service in (FREEDESKTOP, GNOME, GNOME_SHIELD):
                 active = _get_active(bus, service)
                 if _answers(active):
                     found.append(active)

@@ -46,18 +46,24 @@ def _same_named(bus_name: str) -> RemoteObject:
     return RemoteObject(bus_name, "/" + bus_name.replace(".", "/"), bus_name)
 
 
+GNOME_SCREEN_SHIELD = RemoteObject(
+    "org.gnome.Shell.ScreenShield", "/org/gnome/ScreenSaver", "org.gnome.ScreenSaver"
+)
+"""GNOME Shell's own lock screen. Since GNOME 42 the name org.gnome.ScreenSaver is a small
+bus-activated gjs proxy in front of it; presence never asks the bus to start a service, so on
+a desktop where nothing started that proxy only the shell's own name answers."""
+
 # In order of preference. org.freedesktop.ScreenSaver is KDE's (and some others'); its
 # freedesktop draft only standardises Inhibit, so GetActive is checked, not assumed. The
 # others are the gnome-screensaver lineage, all with GetActive -> b.
-SERVICES = tuple(
-    _same_named(name)
-    for name in (
-        "org.freedesktop.ScreenSaver",
-        "org.gnome.ScreenSaver",
-        "org.mate.ScreenSaver",
-        "org.cinnamon.ScreenSaver",
-        "org.xfce.ScreenSaver",
-    )
+SERVICES = (
+    _same_named("org.freedesktop.ScreenSaver"),
+    _same_named("org.gnome.ScreenSaver"),
+    GNOME_SCREEN_SHIELD,
+    *(
+        _same_named(name)
+        for name in ("org.mate.ScreenSaver", "org.cinnamon.ScreenSaver", "org.xfce.ScreenSaver")
+    ),
 )
 LOCKED_TIMEOUT = 0.1  # the LockState contract: locked() returns within 100 ms
 CONFIRM_EVERY = 10.0  # seconds a known state is trusted without asking GetActive again

@@ -110,8 +110,14 @@ def _bool_arg(msg: Message) -> bool:
 
 
 def screensaver(conn: DBusConnection, flavour: str, inhibit_only: bool) -> tuple[str, FakeObject]:
-    """A screensaver service: org.<flavour>.ScreenSaver with GetActive/SetActive/Lock."""
-    name = f"org.{flavour}.ScreenSaver"
+    """A screensaver service: org.<flavour>.ScreenSaver with GetActive/SetActive/Lock.
+
+    Flavour `gnome-shield` is GNOME Shell's own name for it: org.gnome.Shell.ScreenShield
+    serving org.gnome.ScreenSaver at /org/gnome/ScreenSaver (no proxy in front)."""
+    if flavour == "gnome-shield":
+        bus_name, name = "org.gnome.Shell.ScreenShield", "org.gnome.ScreenSaver"
+    else:
+        bus_name = name = f"org.{flavour}.ScreenSaver"
     obj = FakeObject(conn, "/" + name.replace(".", "/"), name)
     cookies = iter(range(1, 1 << 31))
     obj.methods[(name, "Inhibit")] = lambda msg: ("u", (next(cookies),))
@@ -137,7 +143,7 @@ def screensaver(conn: DBusConnection, flavour: str, inhibit_only: bool) -> tuple
     obj.methods[(name, "GetActive")] = lambda msg: ("b", (state["active"],))
     obj.methods[(name, "SetActive")] = on_set_active
     obj.methods[(name, "Lock")] = on_lock
-    return name, obj
+    return bus_name, obj
 
 
 def logind(conn: DBusConnection) -> tuple[str, FakeObject]:

@@ -165,6 +165,27 @@ def test_screensaver_skips_services_without_get_active(session_bus: PrivateBus) 
         inhibit_only.stop()
 
 
+def test_screensaver_reads_gnome_shells_own_name(session_bus: PrivateBus) -> None:
+    """GNOME 42+: org.gnome.ScreenSaver is a bus-activated proxy that presence never starts;
+    the shell's own org.gnome.Shell.ScreenShield answers the same interface."""
+    shield = FakeService(session_bus, "screensaver", "--flavour", "gnome-shield")
+    try:
+        backend = ScreenSaverLockState(Session.from_env(session_bus.env), timeout=READ_TIMEOUT)
+        try:
+            assert backend.service.bus_name == "org.gnome.Shell.ScreenShield"
+            assert backend.locked() is False
+            shield.call(
+                "org.gnome.Shell.ScreenShield",
+                "/org/gnome/ScreenSaver",
+                "org.gnome.ScreenSaver.Lock",
+            )
+            assert backend.locked() is True
+        finally:
+            backend.close()
+    finally:
+        shield.stop()
+
+
 def test_screensaver_without_any_service_says_what_to_run(session_bus: PrivateBus) -> None:
     with pytest.raises(BackendError) as raised:
         ScreenSaverLockState(Session.from_env(session_bus.env))

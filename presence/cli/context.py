@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from presence.core.errors import StorageError
 from presence.settings.files import Paths, database_url, load_settings
 from presence.settings.schema import Settings
-from presence.store import RuleStore, Store
-from presence.store.reporting import ReportQueries
+
+if TYPE_CHECKING:
+    # Imported where used: `presence --help` and commands without a database skip SQLAlchemy.
+    from presence.store import RuleStore, Store
+    from presence.store.reporting import ReportQueries
 
 
 @dataclass(slots=True)
@@ -42,14 +46,20 @@ class AppContext:
                 f"cannot create the data directory {self.paths.data_dir}: {exc.strerror}",
                 hint="make its parent writable, or choose another with PRESENCE_DATA_DIR",
             ) from None
+        from presence.store import Store  # noqa: PLC0415 - see the imports above
+
         store = Store.open(database_url(self.settings, self.paths), create=create)
         self._stores.append(store)
         return store
 
     def rule_store(self) -> RuleStore:
         """The rules and the enforcement log, on the database of `store()`."""
+        from presence.store import RuleStore  # noqa: PLC0415
+
         return RuleStore(self.store())
 
     def report_queries(self) -> ReportQueries:
         """The report queries and the user's categories, on the database of `store()`."""
+        from presence.store.reporting import ReportQueries  # noqa: PLC0415
+
         return ReportQueries.of(self.store())

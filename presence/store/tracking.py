@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from presence.core.model import MAX_SPAN_SECONDS, InputCounts, Span, SpanState
 from presence.store import database
@@ -248,7 +248,10 @@ class Store(Queries):
             c.execute(self._upsert(c), values)
 
     def _upsert(self, c: Connection) -> Any:
-        dialect = postgresql if c.dialect.name == "postgresql" else sqlite
+        # Imported for the engine at hand: `sqlalchemy.dialects.postgresql` (asyncpg and all)
+        # would cost every command on SQLite ~40 ms at import (issue 13).
+        name = "postgresql" if c.dialect.name == "postgresql" else "sqlite"
+        dialect: Any = importlib.import_module(f"sqlalchemy.dialects.{name}")
         stmt = dialect.insert(spans)
         changing = (
             "start_ts",

@@ -376,7 +376,12 @@ class Enforcer:
             if rule is None or not journal.relevant(event, self._device_id):
                 continue
             if policy is None:
-                policy = rule_policy(self._store, now, self._policy_defaults)
+                try:
+                    policy = rule_policy(self._store, now, self._policy_defaults)
+                except PresenceError as exc:  # the events are read again next time
+                    self._last_event = event.id - 1
+                    self._failed("reading the rule policy", exc, now)
+                    return
             why = judge(self._store, self._state, event, rule, policy)
             if why is not None:
                 log.warning("%s of %s refused: %s", event.event, rule.name, why)

@@ -10,11 +10,12 @@ after that, so no device can loosen the shared rules by editing its own file.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
-from presence.core.errors import InputError
+from presence.core.errors import InputError, StorageError
 from presence.rules.cooldown import Change
 from presence.rules.policy import (
     BUILT_IN,
@@ -60,13 +61,24 @@ def defaults_for(settings: Settings) -> RulePolicy:
 
 def rule_policy(store: RuleStore, now: datetime, defaults: RulePolicy = BUILT_IN) -> RulePolicy:
     """The policy in force (after carrying out the pending changes that are due). Names the
-    database does not hold yet are written with `defaults` first. Raises StorageError."""
+    database does not hold yet are written with `defaults` first. A role that may only read
+    the policy (a household device, issue 12) gets the same answer without writing: due
+    changes are applied in memory, missing names taken from `defaults`. Raises StorageError
+    when the policy cannot be read."""
     rows = PolicyRows(store.engine)
-    rows.apply_due(now)
+    with contextlib.suppress(StorageError):  # read only here: the owner carries it out
+        rows.apply_due(now)
     values = rows.values()
+    for name, (value, at) in rows.pending().items():
+        if at <= now:
+            values[name] = value
     if any(name not in values for name in NAMES):
-        rows.seed(defaults.values(), now)
-        values = rows.values()
+        try:
+            rows.seed(defaults.values(), now)
+        except StorageError:
+            pass  # read only: `from_values` takes the defaults for what is missing
+        else:
+            values = {**values, **{k: v for k, v in rows.values().items() if k not in values}}
     return from_values(values, defaults)
 
 

@@ -7,6 +7,7 @@ import os
 import socket
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from presence.core.clock import FakeClock
-from presence.core.errors import InputError
+from presence.core.errors import InputError, StorageError
 from presence.core.model import Span, SpanState
 from presence.daemon.main import _day_start
 from presence.daemon.session_lock import SessionLock
@@ -32,6 +33,7 @@ from presence.settings.files import Paths, database_url, ensure_private_dir, loa
 from presence.settings.schema import ReportSettings, Settings
 from presence.store import RuleStore, Store, database
 from presence.store.holder import RecorderLock
+from presence.store.policy import PolicyRows
 from presence.store.reporting import LogEvent
 from tests.unit.test_enforcer import BERLIN, local
 from tests.unit.test_rules_cli import Cli, cli, home  # noqa: F401 - the CLI's fixtures
@@ -245,3 +247,22 @@ def test_a_trip_is_reported_in_the_hours_lived(tmp_path: Path) -> None:
     ])  # fmt: skip
     report = build_report(store, period, ["laptop"], period.end + timedelta(days=1), settings)
     assert report.usage.active_seconds == 10800
+
+
+def test_a_read_only_role_reads_the_policy_without_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A household device may only read the policy (issue 12): due changes and missing names
+    are answered in memory instead of failing every read."""
+    store = RuleStore(Store.open(f"sqlite:///{tmp_path / 'p.db'}"))
+    now = local("2026-01-15 12:00")
+    rule_policy(store, now, defaults_from(3600))
+    change_policy(store, {"snoozes": 5}, now)  # waits an hour
+
+    def refused(*_: Any, **__: Any) -> None:
+        raise StorageError("permission denied for table rule_policy", hint="ask the owner")
+
+    monkeypatch.setattr(PolicyRows, "apply_due", refused)
+    monkeypatch.setattr(PolicyRows, "seed", refused)
+    assert rule_policy(store, now).snoozes == 3
+    assert rule_policy(store, now + timedelta(hours=2)).snoozes == 5  # due: overlaid

@@ -13,7 +13,7 @@ from presence.cli.render import console, print_json
 from presence.core.clock import SystemClock
 from presence.core.duration import format_duration, parse_duration
 from presence.core.errors import InputError
-from presence.rulebook.policy import change_policy, defaults_for, show_policy
+from presence.rulebook.policy import change_policy, change_zone, defaults_for, show_policy
 from presence.rules.policy import COUNTS, DESCRIPTIONS, NAMES
 from presence.rules.values import parse_time
 from presence.settings.files import zone_of
@@ -39,6 +39,10 @@ def policy_command(
     ] = None,
     day_start: Annotated[
         str | None, typer.Option("--day-start", help="Where the rules' day is cut, HH:MM.")
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", help="The zone of the rules' times (IANA name, or local)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -66,6 +70,14 @@ def policy_command(
         cut = parse_time(day_start, "--day-start")
         changes["day_start"] = cut.hour * 3600 + cut.minute * 60 + cut.second
     out = console()
+    if timezone is not None:
+        moved = change_zone(store, timezone.strip(), now, defaults)
+        if moved.immediate:
+            out.print("The rules' zone changed; in force now (the daemon applies it on restart "
+                      "or `systemctl --user reload presence`).")  # fmt: skip
+        else:
+            when = rules_render.local_time(moved.effective, zone)
+            out.print(f"The rules' zone will change at {when}: a loosening change, it waits.")
     if changes:
         change = change_policy(store, changes, now, defaults)
         if change.immediate:
@@ -80,6 +92,7 @@ def policy_command(
         print_json(
             {
                 **view.policy.values(),
+                "zone": view.policy.zone,
                 "pending": {k: {"value": v, "at": at.isoformat()} for k, (v, at) in
                             view.pending.items()},
             }
@@ -94,6 +107,7 @@ def policy_command(
             later = _shown(name, new)
             line += f" (-> {later} at {rules_render.local_time(at, zone)})"
         out.print(line, highlight=False)
+    out.print(f"{'zone':<20} {view.policy.zone:<8} the zone of the rules' times", highlight=False)
 
 
 def _shown(name: str, value: float) -> str:

@@ -18,7 +18,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, tzinfo
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -531,7 +531,7 @@ def _enforcement(
     enforcer = Enforcer(
         rules=RuleStore(store),
         clock=clock,
-        zone=zone_of(settings),
+        zone=_rules_zone(store, clock, settings),
         device=device.name,
         device_id=device.id,
         policy=Policy(nudge_every=rules.nudge_every, day_start=_day_start(store, clock, settings)),
@@ -554,6 +554,19 @@ def _enforcement(
     timer.start()
     enforcer.timer = timer
     return enforcer, timer
+
+
+def _rules_zone(store: Store, clock: Clock, settings: Settings) -> tzinfo:
+    """The zone the rules' times are in: the rule set's (issue 10: not this device's settings
+    file, which only seeds a rule set without one); "local" is the system's zone. The file's
+    zone serves when the database cannot be read."""
+    try:
+        name = rule_policy(RuleStore(store), clock.now(), defaults_for(settings)).zone
+    except PresenceError as exc:
+        log.warning("cannot read the rule set's zone: %s", exc.message)
+        return zone_of(settings)
+    reports = msgspec.structs.replace(settings.reports, timezone=name)
+    return zone_of(msgspec.structs.replace(settings, reports=reports))
 
 
 def _snooze_length(store: Store, clock: Clock, settings: Settings) -> float:

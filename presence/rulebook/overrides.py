@@ -23,7 +23,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from presence.core.duration import format_duration
 from presence.core.errors import InputError
 from presence.rulebook.manage import add_rule, list_rules, to_rule
-from presence.rulebook.policy import day_start_of, rule_policy
+from presence.rulebook.policy import day_start_of, rule_policy, zone_of_policy
 from presence.rules.model import Action, Rule, RuleKind, cli_label, parse_rule
 from presence.rules.policy import BUILT_IN, RulePolicy, snooze_cost
 from presence.rules.schedule import Occurrence, day_window, occurrence_ts, upcoming
@@ -242,8 +242,9 @@ def override(
             f"allows {policy.overrides_per_week} a week",
             hint="`presence rules policy` shows the allowance (raising it waits the cooldown)",
         )
-    # a limit's day is the rule set's (issue 10); `day_start` only seeds a rule set without one
-    occ = _target(store, device_id, zone, now, rule, day_start_of(policy))
+    # a limit's day and the rules' zone are the rule set's (issue 10), as the daemon's:
+    # `zone` and `day_start` only seed a rule set without them
+    occ = _target(store, device_id, zone_of_policy(policy), now, rule, day_start_of(policy))
     if any(
         e.event == "override" for e in store.occurrence_events(rule.name, occurrence_ts(occ.start))
     ):

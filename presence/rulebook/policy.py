@@ -13,7 +13,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from presence.core.errors import InputError, StorageError
 from presence.rules.cooldown import Change
@@ -27,18 +28,22 @@ from presence.rules.policy import (
     with_values,
 )
 from presence.rules.values import parse_time
+from presence.settings.files import zone_of
 from presence.settings.schema import Settings
 from presence.store import RuleStore
 from presence.store.policy import PolicyRows
 
 
 def defaults_from(
-    cooldown: float | None = None, snooze: float | None = None, day_start: time | None = None
+    cooldown: float | None = None,
+    snooze: float | None = None,
+    day_start: time | None = None,
+    zone: str | None = None,
 ) -> RulePolicy:
     """The policy a new rule set starts with: the built-in one with a settings file's
-    `rules.cooldown`, `rules.snooze` (a longer snooze raises `snooze_max` with it) and
-    `reports.day_start`."""
-    policy = BUILT_IN
+    `rules.cooldown`, `rules.snooze` (a longer snooze raises `snooze_max` with it),
+    `reports.day_start` and `reports.timezone`."""
+    policy = BUILT_IN if zone is None else replace(BUILT_IN, zone=zone)
     if day_start is not None:
         seconds = day_start.hour * 3600 + day_start.minute * 60 + day_start.second
         policy = replace(policy, day_start=float(seconds))
@@ -56,6 +61,7 @@ def defaults_for(settings: Settings) -> RulePolicy:
         settings.rules.cooldown,
         settings.rules.snooze,
         parse_time(settings.reports.day_start, "reports.day_start"),
+        settings.reports.timezone,
     )
 
 
@@ -79,7 +85,54 @@ def rule_policy(store: RuleStore, now: datetime, defaults: RulePolicy = BUILT_IN
             pass  # read only: `from_values` takes the defaults for what is missing
         else:
             values = {**values, **{k: v for k, v in rows.values().items() if k not in values}}
-    return from_values(values, defaults)
+    return replace(from_values(values, defaults), zone=_zone(rows, now, defaults))
+
+
+def _zone(rows: PolicyRows, now: datetime, defaults: RulePolicy) -> str:
+    """The rules' zone as the database holds it (seeded with the defaults' when missing)."""
+    texts = rows.texts()
+    for name, (text, at) in rows.pending_texts().items():
+        if at <= now:
+            texts[name] = text
+    if "zone" not in texts:
+        with contextlib.suppress(StorageError):  # read only: the defaults' zone serves
+            rows.seed_text("zone", defaults.zone, now)
+        return rows.texts().get("zone", defaults.zone)
+    return texts["zone"]
+
+
+def zone_of_policy(policy: RulePolicy) -> tzinfo:
+    """The zone the rules' times are in: the policy's, "local" being this system's. Raises
+    ConfigError when the system's zone is not one presence knows."""
+    if policy.zone == "local":
+        return zone_of(Settings())  # the default reports.timezone is "local": the system's
+    return ZoneInfo(policy.zone)
+
+
+def change_zone(
+    store: RuleStore, zone: str, now: datetime, defaults: RulePolicy = BUILT_IN
+) -> Change:
+    """Move the rules' times to `zone` (an IANA name, or "local": each device's own). Any
+    move is a loosening change (it can put a late evening's window into the day), which
+    waits for the cooldown in force. Raises InputError for an unknown zone."""
+    if zone != "local":
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InputError(
+                f"{zone!r} is not a time zone presence knows",
+                hint="an IANA zone such as Europe/Berlin, or local",
+            ) from None
+    old = rule_policy(store, now, defaults)
+    if zone == old.zone:
+        return Change((), now)
+    rows = PolicyRows(store.engine)
+    if old.cooldown <= 0:
+        rows.set_text("zone", zone, now)
+        return Change((), now)
+    effective = now + timedelta(seconds=old.cooldown)
+    rows.set_text("zone", zone, now, at=effective)
+    return Change(("zone changed",), effective)
 
 
 def day_start_of(policy: RulePolicy) -> time:

@@ -37,13 +37,17 @@ class RulePolicy:
     snooze_wait: float = 60.0
     overrides_per_week: int = 2
     day_start: float = 4 * 3600.0  # seconds after local midnight: where the rules' day is cut
+    # the zone the rules' times are in: an IANA name, or "local" (each device's system zone)
+    zone: str = "local"
 
     def values(self) -> dict[str, float]:
-        return {k: float(v) for k, v in asdict(self).items()}
+        """The numbers (every value but `zone`)."""
+        return {k: float(v) for k, v in asdict(self).items() if k != "zone"}
 
 
 BUILT_IN = RulePolicy()
-NAMES = tuple(f.name for f in fields(RulePolicy))
+NAMES = tuple(f.name for f in fields(RulePolicy) if f.name != "zone")
+"""The numbers of the policy; `zone` is the one name (`store.policy.PolicyRows.texts`)."""
 COUNTS = frozenset({"snoozes", "overrides_per_week"})
 
 # (lowest, highest) of each value
@@ -131,6 +135,8 @@ def loosening(old: RulePolicy, new: RulePolicy) -> list[str]:
             reasons.append(f"{name} moved")
         elif (after - before) * LOOSER[name] > 0:
             reasons.append(f"{name} {'raised' if after > before else 'lowered'}")
+    if new.zone != old.zone:
+        reasons.append("zone changed")  # moves every window: a late evening into the day
     return reasons
 
 

@@ -19,7 +19,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 5000
 
 
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 """The newest migration. Checked against the migration scripts by a unit test, so the daemon
 and the CLI can see an up-to-date schema without importing Alembic (about 11 MB and 0.1 s)."""
 

@@ -25,23 +25,71 @@ class PolicyRows(Queries):
         and safe to race (the daemon and the CLI may both call it)."""
         with self._begin() as c:
             due = c.execute(
-                select(rule_policy.c.name, rule_policy.c.pending_value).where(
-                    rule_policy.c.pending_at.is_not(None), rule_policy.c.pending_at <= ts(now)
-                )
+                select(
+                    rule_policy.c.name, rule_policy.c.pending_value, rule_policy.c.pending_text
+                ).where(rule_policy.c.pending_at.is_not(None), rule_policy.c.pending_at <= ts(now))
             ).all()
-            for name, value in due:
+            for name, value, text in due:
                 c.execute(
                     update(rule_policy)
                     .where(rule_policy.c.name == name)
-                    .values(value=value, pending_value=None, pending_at=None, updated=ts(now))
+                    .values(
+                        value=value,
+                        text=text,
+                        pending_value=None,
+                        pending_text=None,
+                        pending_at=None,
+                        updated=ts(now),
+                    )
                 )
-        return [name for name, _ in due]
+        return [name for name, _, _ in due]
 
     def values(self) -> dict[str, float]:
         """The values in force, by name (names never set are absent)."""
         with self._begin() as c:
             rows = c.execute(select(rule_policy.c.name, rule_policy.c.value)).all()
         return {name: float(value) for name, value in rows}
+
+    def texts(self) -> dict[str, str]:
+        """The names in force (values that are names: the rules' zone), by name."""
+        with self._begin() as c:
+            rows = c.execute(
+                select(rule_policy.c.name, rule_policy.c.text).where(
+                    rule_policy.c.text.is_not(None)
+                )
+            ).all()
+        return {name: str(text) for name, text in rows}
+
+    def pending_texts(self) -> dict[str, tuple[str, datetime]]:
+        """The names waiting, with when they apply."""
+        with self._begin() as c:
+            rows = c.execute(
+                select(
+                    rule_policy.c.name, rule_policy.c.pending_text, rule_policy.c.pending_at
+                ).where(rule_policy.c.pending_text.is_not(None))
+            ).all()
+        return {name: (str(text), dt(at)) for name, text, at in rows}
+
+    def seed_text(self, name: str, text: str, now: datetime) -> None:
+        """Insert the name-valued `name` unless it is set."""
+        with self._begin() as c:
+            if c.execute(select(rule_policy.c.name).where(rule_policy.c.name == name)).first():
+                return
+            c.execute(insert(rule_policy).values(name=name, value=0.0, text=text, updated=ts(now)))
+
+    def set_text(self, name: str, text: str, now: datetime, *, at: datetime | None = None) -> None:
+        """Set a name-valued entry now, or at `at` (pending)."""
+        change = (
+            {"text": text, "pending_text": None, "pending_value": None, "pending_at": None}
+            if at is None
+            else {"pending_text": text, "pending_value": 0.0, "pending_at": ts(at)}
+        )
+        with self._begin() as c:
+            c.execute(
+                update(rule_policy)
+                .where(rule_policy.c.name == name)
+                .values(updated=ts(now), **change)
+            )
 
     def pending(self) -> dict[str, tuple[float, datetime]]:
         """The values waiting, by name, with when they apply."""

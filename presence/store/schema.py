@@ -171,4 +171,7 @@ rule_policy = Table(
     Column("pending_value", Float, nullable=True),
     Column("pending_at", Float, nullable=True),
     Column("updated", Float, nullable=False),
+    # a value that is a name (the rules' zone), migration 0008; `value` is 0 then
+    Column("text", String(64), nullable=True),
+    Column("pending_text", String(64), nullable=True),
 )

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from presence.core.clock import FakeClock
 from presence.core.errors import InputError, StorageError
 from presence.core.model import Span, SpanState
-from presence.daemon.main import _day_start
+from presence.daemon.main import _day_start, _rules_zone
 from presence.daemon.session_lock import SessionLock
 from presence.health.enforcement import enforcement_file
 from presence.health.enforcement import write as publish
@@ -26,7 +26,13 @@ from presence.reports.adherence import summarize
 from presence.reports.overview import build_report
 from presence.reports.periods import week_period
 from presence.rulebook import manage
-from presence.rulebook.policy import change_policy, defaults_for, defaults_from, rule_policy
+from presence.rulebook.policy import (
+    change_policy,
+    change_zone,
+    defaults_for,
+    defaults_from,
+    rule_policy,
+)
 from presence.rules.model import RuleKind, parse_rule
 from presence.rules.policy import BUILT_IN, RulePolicy, judge_override, judge_snooze, snooze_cost
 from presence.settings.files import Paths, database_url, ensure_private_dir, load_settings
@@ -266,3 +272,27 @@ def test_a_read_only_role_reads_the_policy_without_writing(
     monkeypatch.setattr(PolicyRows, "seed", refused)
     assert rule_policy(store, now).snoozes == 3
     assert rule_policy(store, now + timedelta(hours=2)).snoozes == 5  # due: overlaid
+
+
+def test_the_rules_zone_is_the_rule_sets(tmp_path: Path) -> None:
+    """Before issue 10 a device's `reports.timezone` moved every window at once: set to Los
+    Angeles, a Berlin evening's 22:00 became 07:00."""
+    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}")
+    rules = RuleStore(store)
+    clock = FakeClock(local("2026-01-15 12:00"))
+    berlin = msgspec.structs.replace(
+        Settings(), reports=msgspec.structs.replace(Settings().reports, timezone="Europe/Berlin")
+    )
+    night = parse_rule("night", RuleKind.TECH_FREE, NIGHT)
+    manage.add_rule(rules, night, clock.now(), defaults=defaults_for(berlin))
+    elsewhere = msgspec.structs.replace(
+        berlin, reports=msgspec.structs.replace(berlin.reports, timezone="America/Los_Angeles")
+    )
+    assert _rules_zone(store, clock, elsewhere) == ZoneInfo("Europe/Berlin")
+    change = change_zone(rules, "America/Los_Angeles", clock.now())
+    assert change.reasons == ("zone changed",)
+    assert _rules_zone(store, clock, elsewhere) == ZoneInfo("Europe/Berlin")  # waits
+    clock.advance(86401)
+    assert _rules_zone(store, clock, elsewhere) == ZoneInfo("America/Los_Angeles")
+    with pytest.raises(InputError, match="not a time zone"):
+        change_zone(rules, "Mars/Olympus", clock.now())

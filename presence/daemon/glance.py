@@ -25,6 +25,7 @@ from presence.rules.model import Rule, RuleKind
 from presence.rules.schedule import day_window, occurrences
 from presence.store import Pause, RuleStore, Store
 from presence.store.totals import Totals
+from presence.store.watch import Changes
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ class Glance:
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._log = RuleStore(store)
         self._log_seen: tuple[int, float] | None = None
+        self._log_changes = Changes(store.engine)  # the log is read only when it can have grown
         self._failed: list[dict[str, Any]] = []
         self.current: dict[str, Any] | None = None
 
@@ -222,10 +224,13 @@ class Glance:
     def _failed_actions(self, now: datetime, mono: float) -> list[dict[str, Any]]:
         """The actions that failed in the last day (every device), as `presence status` says
         them (issue 10): re-read when the enforcement log grew, or FAILED_EVERY later."""
+        seen = self._log_seen
+        due = seen is None or mono - seen[1] >= FAILED_EVERY
+        if not due and not self._log_changes.stale(mono):
+            return self._failed  # nothing committed since the last look (issue 9)
         try:
             last = self._log.last_event_id()
-            seen = self._log_seen
-            if seen is None or seen[0] != last or mono - seen[1] >= FAILED_EVERY:
+            if due or seen is None or seen[0] != last:
                 self._failed = [
                     {"at": _iso(f.at, self._zone), "rule": f.rule, "action": f.action,
                      "reason": f.reason}
@@ -233,6 +238,7 @@ class Glance:
                 ]  # fmt: skip
                 self._log_seen = (last, mono)
         except PresenceError as exc:
+            self._log_changes.again()
             log.debug("cannot read the failed actions for the status: %s", exc.message)
         return self._failed
 

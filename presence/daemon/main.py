@@ -54,6 +54,7 @@ from presence.store import Device, Pause, RuleStore, Store
 from presence.store.holder import Holder, RecorderLock
 from presence.store.reporting import ReportQueries
 from presence.store.spool import spool_for
+from presence.store.watch import PauseWatch
 from presence.tracking.categories import categorizer
 from presence.tracking.privacy import Redactor
 from presence.tracking.recorder import Recorder
@@ -153,6 +154,7 @@ class Daemon:
     # the live state for status bars and D-Bus (issue 13); None when built without it
     glance: Glance | None = None
     pause: Pause | None = None
+    pauses: PauseWatch | None = None  # the pause in force, re-read when the database changed
     bus_service: Any = None  # presence.daemon.bus_service.BusService, when a session bus is
 
     def tick(self) -> None:
@@ -162,7 +164,9 @@ class Daemon:
         self._hold(now, mono)
         pause = None
         try:
-            pause = self.store.active_pause(self.device_id, now)
+            if self.pauses is None:
+                self.pauses = PauseWatch(self.store, self.device_id)
+            pause = self.pauses.active(now, mono)  # queries only when the database changed
         except PresenceError as exc:
             log.debug("cannot read pauses: %s", exc.message)
         self.pause = pause

@@ -52,6 +52,7 @@ from presence.rules.engine import Context, EngineState, Policy, evaluate, upcomi
 from presence.rules.model import Rule
 from presence.rules.policy import BUILT_IN, RulePolicy
 from presence.store import EnforcementEvent, RuleStore
+from presence.store.watch import Changes
 from presence.tracking.timeline import state_of
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ class Enforcer:
         self._lock = threading.RLock()
         self._state = EngineState()
         self._ruleset = RuleSet(rules)
+        self._log_changes = Changes(rules.engine)  # snoozes, overrides: read when logged
         self._journal = Journal(
             rules, device_id, lambda: self._ruleset.ids, self._faults, clock.monotonic
         )
@@ -363,9 +365,12 @@ class Enforcer:
 
     def _pick_up(self, now: datetime) -> None:
         """Apply snoozes and overrides logged since the last look (by the CLI, or by us)."""
+        if not self._log_changes.stale(self._clock.monotonic()):
+            return  # nothing committed since the last look (store.watch, issue 9)
         try:
             events = self._store.events_after(self._last_event, ("snooze", "override"))
         except PresenceError as exc:
+            self._log_changes.again()
             self._failed("reading the log", exc, now)
             return
         self._faults.worked("reading the log")
@@ -380,6 +385,7 @@ class Enforcer:
                     policy = rule_policy(self._store, now, self._policy_defaults)
                 except PresenceError as exc:  # the events are read again next time
                     self._last_event = event.id - 1
+                    self._log_changes.again()
                     self._failed("reading the rule policy", exc, now)
                     return
             why = judge(self._store, self._state, event, rule, policy)

@@ -6,6 +6,7 @@ A row that does not validate is skipped with one warning. Enforcer's lock held.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from presence.core.errors import PresenceError, StorageError
 from presence.rules.model import Rule, file_label, parse_rule
 from presence.store import RuleStore
+from presence.store.watch import Changes
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +28,25 @@ class RuleSet:
         self._warned: set[str] = set()
         self.rules: list[Rule] = []
         self.ids: dict[str, int] = {}
+        self._changes = Changes(store.engine)
 
     def refresh(self, now: datetime, *, force: bool = False) -> None:
-        """Reload when the table changed. Raises StorageError when it cannot be read."""
+        """Reload when the table changed. Raises StorageError when it cannot be read.
+
+        Reads nothing when nothing was committed since the last look and no pending change
+        falls due (store.watch): the daemon asks every tick (issue 9)."""
+        pending = None if self._fingerprint is None else self._fingerprint[3]
+        due = pending is not None and pending <= now.timestamp()
+        changed = self._changes.stale(time.monotonic())  # read first: it marks this look
+        if not (force or due or changed):
+            return
+        try:
+            self._refresh(now, force=force)
+        except BaseException:
+            self._changes.again()
+            raise
+
+    def _refresh(self, now: datetime, *, force: bool) -> None:
         try:
             self._store.apply_due(now)
         except StorageError as exc:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from presence.core.model import MAX_SPAN_SECONDS, InputCounts, Span, SpanState
-from presence.store import database
+from presence.store import database, watch
 from presence.store.queries import Queries
 from presence.store.schema import daemon_runs, devices, pauses, spans
 
@@ -120,6 +120,7 @@ class Store(Queries):
         return store
 
     def close(self) -> None:
+        watch.forget(self.engine)
         self.engine.dispose()
 
     def quick_check(self, limit: int = 5) -> list[str]:

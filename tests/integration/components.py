@@ -34,6 +34,8 @@ PACKAGE_OF = {
     "wtype": "wtype",
     "Xwayland": "xwayland",
     "swaylock": "swaylock",
+    "waybar": "waybar",
+    "grim": "grim",
     "gnome-shell": "gnome-shell",
     "gsettings": "libglib2.0-bin",
     "gjs": "gjs",

@@ -12,7 +12,6 @@ and keeps STATUS current; STOPPING is sent on shutdown.
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import socket
 import threading
@@ -25,10 +24,10 @@ from typing import Any
 
 import msgspec
 
-from presence import __version__
 from presence.core.clock import Clock, SystemClock
 from presence.core.errors import BackendError, ConfigError, PresenceError
 from presence.core.model import Observation
+from presence.daemon import offline
 from presence.daemon.glance import Glance
 from presence.daemon.scheduling import RuleTimer
 from presence.daemon.sd_notify import SystemdNotifier
@@ -52,8 +51,8 @@ from presence.settings.files import Paths, database_url, ensure_private_dir, loa
 from presence.settings.schema import Settings
 from presence.store import Device, Pause, RuleStore, Store
 from presence.store.holder import Holder, RecorderLock
+from presence.store.offline import RULES_FILE, OfflineRules
 from presence.store.reporting import ReportQueries
-from presence.store.spool import spool_for
 from presence.store.watch import PauseWatch
 from presence.tracking.categories import categorizer
 from presence.tracking.privacy import Redactor
@@ -223,7 +222,7 @@ class Daemon:
             return
         self._heartbeat_at = mono
         try:
-            self.store.heartbeat(self.run_id, now)
+            self.store.heartbeat(self.recorder.run_id, now)  # the server's id once known
         except PresenceError as exc:
             log.debug("heartbeat failed: %s", exc.message)
 
@@ -409,7 +408,7 @@ class Daemon:
         if not self.recorder.flush(mono):
             log.error("%d spans could not be written before exit", self.recorder.pending)
         try:
-            self.store.end_run(self.run_id, self.clock.now(), reason)
+            self.recorder.end_run(self.clock.now(), reason)  # in the spool while offline
         except PresenceError as exc:
             log.error("cannot record the end of this run: %s", exc.message)
         if self.held is not None:
@@ -451,18 +450,12 @@ def build(
     clock = clock or SystemClock()
     session = session or Session.from_env()
     ensure_private_dir(paths.data_dir)
-    store = Store.open(database_url(settings, paths))
     now = clock.now()
-    try:  # one recorder per database (issue 11), before anything is written
-        held = RecorderLock(store.engine).take(
-            settings.device.name, os.getpid(), socket.gethostname(), now
-        )
-    except PresenceError:
-        store.close()
-        raise
-    device = store.device(settings.device.name, socket.gethostname(), now)
-    run_id = store.start_run(device.id, os.getpid(), __version__, now)
-    household.register(store, device.id, run_id, household.this_person(), now)  # issue 12
+    url = database_url(settings, paths)
+    spool = offline.spool_of(url, paths.data_dir)  # issue 12: offline first
+    # store, recorder row (issue 11), device, run; offline from the local state (issue 12)
+    joined = offline.connect(url, settings.device.name, paths.data_dir, spool, now)
+    store, device, run_id, held = joined.store, joined.device, joined.run_id, joined.held
     sampler = Sampler(
         clock,
         zone_of(settings),
@@ -471,8 +464,9 @@ def build(
         sites=BrowserReports(paths.data_dir, wake=wake.set),
     )
     timeline = Timeline(settings.sampling.idle_after, settings.sampling.gap_after)
-    spool = spool_for(store.engine.dialect.name, paths.data_dir)  # issue 12: offline first
-    recorder = Recorder(store, device.id, run_id, settings.sampling.flush_every, spool)
+    recorder = Recorder(
+        store, device.id, run_id, settings.sampling.flush_every, spool, offline.run_opener(store)
+    )
     daemon = Daemon(
         settings,
         clock,
@@ -533,7 +527,7 @@ def _enforcement(
         log.warning("categories unavailable to rules: %s", exc.message)
         categorize = lambda _app, _title: None  # noqa: E731
     enforcer = Enforcer(
-        rules=RuleStore(store),
+        rules=_rule_store(store, paths),
         clock=clock,
         zone=_rules_zone(store, clock, settings),
         device=device.name,
@@ -551,13 +545,20 @@ def _enforcement(
         # the settings file's values seed a rule set that has no policy yet (issue 10)
         policy_defaults=defaults_for(settings),
         person=household.this_person(),
-        place_of=household.place_reader(store, device.id),
+        place_of=offline.remembered_place(store, device, paths.data_dir),
     )
     enforcer.start()
     timer = RuleTimer(enforcer.on_timer)
     timer.start()
     enforcer.timer = timer
     return enforcer, timer
+
+
+def _rule_store(store: Store, paths: Paths) -> RuleStore:
+    """The enforcer's rules; on a shared database with a copy on disk for offline (issue 12)."""
+    if store.engine.dialect.name == "sqlite":
+        return RuleStore(store)
+    return OfflineRules(store, paths.data_dir / RULES_FILE)
 
 
 def _rules_zone(store: Store, clock: Clock, settings: Settings) -> tzinfo:

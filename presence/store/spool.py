@@ -9,6 +9,12 @@ changes nothing). A span spooled twice keeps its first place and its newest cont
 
 The spool is a small SQLite file in the data dir, 0600 in a 0700 dir (titles may be in it). It
 also remembers when the outage began, for `presence status`.
+
+A daemon that starts while the server is away (offline first) has no run id from the server
+yet: it begins an *offline run* here (a negative local id its spans are spooled under) and ends
+it here when it stops offline. Replay creates each offline run on the server first (through the
+caller's `open_run`, which also closes it when it ended), re-points its spooled spans to the
+real id and forgets it in one local transaction, then replays the spans.
 """
 
 from __future__ import annotations
@@ -36,6 +42,16 @@ CREATE TABLE IF NOT EXISTS spooled (
     span TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS offline_runs (
+    local INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    version TEXT NOT NULL,
+    person TEXT NOT NULL,
+    started REAL NOT NULL,
+    ended REAL,
+    reason TEXT
+);
 """
 
 
@@ -78,7 +94,22 @@ class SpoolState:
     offline_since: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class OfflineRun:
+    """A daemon run begun while the server was away; `local` is its (negative) spool id."""
+
+    local: int
+    device_id: int
+    pid: int
+    version: str
+    person: str
+    started: datetime
+    ended: datetime | None
+    reason: str | None
+
+
 SaveSpans = Callable[[int, int | None, Sequence[Span]], None]
+OpenRun = Callable[[OfflineRun], int]
 
 
 class Spool:
@@ -87,6 +118,8 @@ class Spool:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # offline run (negative local id) -> its id on the server, filled by `replay`
+        self.opened: dict[int, int] = {}
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -139,16 +172,78 @@ class Spool:
         since = None if row is None else datetime.fromtimestamp(float(row[0]), UTC)
         return SpoolState(waiting, since)
 
-    def replay(self, save: SaveSpans) -> int:
+    def begin_run(
+        self, device_id: int, pid: int, version: str, person: str, started: datetime
+    ) -> int:
+        """Begin an offline run; returns its local id (negative, never a server's run id)."""
+        conn = self._connect()
+        try:
+            with conn:
+                cursor = conn.execute(
+                    "INSERT INTO offline_runs (device_id, pid, version, person, started) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (device_id, pid, version, person, started.timestamp()),
+                )
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot write the offline spool {self.path}: {exc}") from None
+        finally:
+            conn.close()
+        assert cursor.lastrowid is not None  # an INSERT into an AUTOINCREMENT table
+        return -int(cursor.lastrowid)
+
+    def end_run(self, local: int, ended: datetime, reason: str) -> None:
+        """Record that the offline run `local` ended (created and closed on replay)."""
+        conn = self._connect()
+        try:
+            with conn:
+                conn.execute(
+                    "UPDATE offline_runs SET ended = ?, reason = ? WHERE local = ?",
+                    (ended.timestamp(), reason, -local),
+                )
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot write the offline spool {self.path}: {exc}") from None
+        finally:
+            conn.close()
+
+    def _open_runs(self, conn: sqlite3.Connection, open_run: OpenRun) -> None:
+        """Create every offline run on the server (open_run), then re-point its spans and
+        forget it in one local transaction. Raises what open_run raises."""
+        rows = conn.execute(
+            "SELECT local, device_id, pid, version, person, started, ended, reason "
+            "FROM offline_runs ORDER BY local"
+        ).fetchall()
+        for local, device_id, pid, version, person, started, ended, reason in rows:
+            run = OfflineRun(
+                -local,
+                device_id,
+                pid,
+                version,
+                person,
+                datetime.fromtimestamp(started, UTC),
+                None if ended is None else datetime.fromtimestamp(ended, UTC),
+                reason,
+            )
+            real = open_run(run)
+            with conn:  # one transaction: isolation_level=None would commit each statement
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("UPDATE spooled SET run_id = ? WHERE run_id = ?", (real, -local))
+                conn.execute("DELETE FROM offline_runs WHERE local = ?", (local,))
+            self.opened[-local] = real
+
+    def replay(self, save: SaveSpans, open_run: OpenRun | None = None) -> int:
         """Hand every spooled span to `save` in arrival order, a chunk at a time, deleting each
-        chunk once `save` returned; returns how many were replayed. When `save` raises
-        (StorageError: the server is away again) what is left stays spooled and it re-raises.
+        chunk once `save` returned; returns how many were replayed. Offline runs are created
+        first through `open_run` (their server ids land in `opened`); without it their spans
+        are saved with no run. When `save` or `open_run` raises (StorageError: the server is
+        away again) what is left stays spooled and it re-raises.
         """
         if not self.path.exists():
             return 0
         conn = self._connect()
         done = 0
         try:
+            if open_run is not None:
+                self._open_runs(conn, open_run)
             while True:
                 rows = conn.execute(
                     "SELECT seq, uid, device_id, run_id, span FROM spooled ORDER BY seq LIMIT ?",
@@ -162,7 +257,8 @@ class Spool:
                 for i in range(1, len(rows) + 1):
                     if i == len(rows) or rows[i][2:4] != rows[start][2:4]:
                         batch = [_decode(r[1], r[4]) for r in rows[start:i]]
-                        save(rows[start][2], rows[start][3], batch)
+                        run = rows[start][3]
+                        save(rows[start][2], None if run is not None and run < 0 else run, batch)
                         start = i
                 conn.execute("DELETE FROM spooled WHERE seq <= ?", (rows[-1][0],))
                 done += len(rows)

@@ -10,17 +10,22 @@ With a spool (issue 12: a shared server that may be away) a refused batch goes t
 file on local disk instead, so a daemon stopped or killed during the outage loses nothing it
 had flushed; the spool is replayed, in order and before anything newer, once the database
 takes writes again (also by the next daemon, when this one stopped first).
+
+A daemon started while the server was away records under an offline run (a negative id the
+spool gave it): its run is created on the server by the first replay (`open_run`, from the
+composition root) and `run_id` becomes the server's id from then on.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from presence.core.errors import StorageError
 from presence.core.model import Span, SpanState
 from presence.store import Store
-from presence.store.spool import Spool
+from presence.store.spool import OpenRun, Spool
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +40,12 @@ class Recorder:
         run_id: int,
         flush_every: float,
         spool: Spool | None = None,
+        open_run: OpenRun | None = None,
     ) -> None:
+        """`run_id` is negative for an offline run (then `spool` and `open_run` are needed)."""
         self.store = store
         self.spool = spool
+        self.open_run = open_run
         self.device_id = device_id
         self.run_id = run_id
         self.flush_every = flush_every
@@ -77,14 +85,20 @@ class Recorder:
 
     def flush(self, mono: float) -> bool:
         """Write everything pending; on failure keep it for the next try. Returns success."""
-        if not self._pending and not self._spooled:
+        if not self._pending and not self._spooled and self.run_id >= 0:
             return True
         batch = list(self._pending.values())
         try:
-            if self._spooled and self.spool is not None:
-                replayed = self.spool.replay(self.store.save_spans)  # older spans first
+            if (self._spooled or self.run_id < 0) and self.spool is not None:
+                # older spans first; an offline run is created on the server first
+                replayed = self.spool.replay(self.store.save_spans, self.open_run)
                 self._spooled = False
+                if self.run_id < 0 and self.run_id in self.spool.opened:
+                    self.run_id = self.spool.opened[self.run_id]
+                    log.warning("database reachable: this daemon's run is %d", self.run_id)
                 log.warning("database reachable again; replayed %d spooled spans", replayed)
+            if self.run_id < 0:  # not created: keep spooling under the offline run
+                raise StorageError("this daemon's run is not on the database yet")
             self.store.save_spans(self.device_id, self.run_id, batch)
         except StorageError as exc:
             if not self._failing:
@@ -100,6 +114,14 @@ class Recorder:
         self._written(batch)
         self._flushed_at = mono
         return True
+
+    def end_run(self, now: datetime, reason: str) -> None:
+        """Close this daemon's run: on the database, or in the spool for an offline run (then
+        it is created and closed on replay). Raises StorageError."""
+        if self.run_id < 0 and self.spool is not None:
+            self.spool.end_run(self.run_id, now, reason)
+        else:
+            self.store.end_run(self.run_id, now, reason)
 
     def _written(self, batch: Sequence[Span]) -> None:
         for span in batch:

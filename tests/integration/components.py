@@ -32,7 +32,6 @@ PACKAGE_OF = {
     "swaymsg": "sway",
     "foot": "foot",
     "wtype": "wtype",
-    "Xwayland": "xwayland",
     "swaylock": "swaylock",
     "waybar": "waybar",
     "grim": "grim",

@@ -27,6 +27,7 @@ from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-unty
 
 from presence.core.model import Span, SpanState
 from presence.platform.base import Session
+from presence.platform.gnome_shell import EXTENSION
 from presence.platform.gnome_window import GnomeExtensionWindowSource
 from presence.platform.screensaver_lock import ScreenSaverLockState
 from tests.integration.components import require
@@ -244,3 +245,66 @@ def test_a_close_apps_rule_closes_a_real_window_and_setup_is_idempotent(
     finally:
         daemon.kill()
     assert "Traceback" not in daemon.log()
+    assert "presence@presence-desktop.github.io" not in session.log()  # no error of ours
+
+
+def indicator_text(session: GnomeSession) -> str:
+    """The extension's panel indicator text (its test method), "" while it is hidden."""
+    (text,) = session.call(EXTENSION, "GetIndicatorText")
+    return str(text)
+
+
+def bar_text(daemon: UserDaemonProcess) -> str:
+    done = daemon.cli("status", "--format", "waybar")
+    assert done.returncode == 0, done.stderr
+    return str(json.loads(done.stdout)["text"])
+
+
+def shows_the_bar_text(session: GnomeSession, daemon: UserDaemonProcess, lag: float = 2.0) -> str:
+    """The indicator's text once it equals `presence status --format waybar`'s, read up to
+    `lag` seconds after the CLI's (the two read the daemon at different instants)."""
+    expected = bar_text(daemon)
+    deadline = time.monotonic() + lag
+    while (shown := indicator_text(session)) != expected:
+        assert time.monotonic() < deadline, (shown, expected)
+        time.sleep(0.1)
+    return shown
+
+
+def test_the_panel_indicator_shows_the_status_bar_text(gnome_session: GnomeSession) -> None:
+    session = gnome_session
+    assert indicator_text(session) == ""  # no daemon on the bus: hidden
+    daemon = daemon_for(session)
+    now = datetime.now(UTC).replace(microsecond=0)
+    start = now + timedelta(minutes=45)
+    added = daemon.cli(
+        "rules", "add", "tech-free", "evening",
+        "--on", start.date().isoformat(), "--start", start.strftime("%H:%M:%S"),
+        "--end", (start + timedelta(minutes=30)).strftime("%H:%M:%S"),
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    daemon.start()
+    try:
+        session.poke()
+        deadline = time.monotonic() + 15
+        while not indicator_text(session):  # the daemon's name appears, then its properties
+            assert time.monotonic() < deadline, daemon.log()[-2000:]
+            time.sleep(0.1)
+        shown = shows_the_bar_text(session, daemon)
+        assert "evening in 4" in shown, shown  # today's total, then the window 44-45 min away
+        paused = daemon.cli("pause", "--reason", "testing the indicator")
+        assert paused.returncode == 0, paused.stderr
+        deadline = time.monotonic() + 10  # the daemon notices at its next tick, then signals
+        while indicator_text(session) != "paused":
+            assert time.monotonic() < deadline, indicator_text(session)
+            time.sleep(0.1)
+        assert shows_the_bar_text(session, daemon) == "paused"
+        assert daemon.stop(signal.SIGTERM) == 0
+        deadline = time.monotonic() + 10
+        while indicator_text(session):  # the daemon left the bus: hidden again
+            assert time.monotonic() < deadline, indicator_text(session)
+            time.sleep(0.1)
+    finally:
+        daemon.kill()
+    assert "Traceback" not in daemon.log()
+    assert "presence@presence-desktop.github.io" not in session.log()  # no error of ours

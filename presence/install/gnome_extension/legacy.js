@@ -1,8 +1,9 @@
 // presence's GNOME Shell extension, GNOME 43-44 format (legacy imports).
 'use strict';
 
-const {Gio, GLib, Meta, Shell} = imports.gi;
+const {Clutter, Gio, GLib, Meta, Shell, St} = imports.gi;
 const Main = imports.ui.main;
+const PanelMenu = imports.ui.panelMenu;
 
 // @TRACKER@
 

@@ -12,6 +12,8 @@ exports EXTENSION_INTERFACE at EXTENSION_PATH:
   has focus;
 - `ListWindows() -> a(tsssu)`: (id, wm_class, title, app_id, pid) of application windows;
 - `CloseWindow(t id) -> b`, `Activate(t id) -> b`: whether the window was found;
+- `GetIndicatorText() -> s`: for tests, the text of its top bar indicator (the daemon's
+  bar text, docs/status-bars.md), "" while hidden;
 - signal `FocusChanged(s, s, u, s)`: on every focus change and title change of the focused
   window, emitted by the shell as it happens.
 

@@ -6,6 +6,7 @@ synthetic history benchmarks/reports.py generates. Each command runs as a subpro
 same interpreter (wall: median of RUNS; peak RSS of the child from wait4), and so does
 `python -c pass`, so a loaded machine shows in both and the ratio stays comparable.
 Targets (issue 13): status <= 80 ms and <= 20 MB; today and report --week <= 300 ms.
+`import typer` and `import sqlalchemy` alone are measured too: the floors under those two.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import time
 from pathlib import Path
 
 RUNS = 9
+_TYPER = "import typer, typer._adapters"
+"""Typer 0.29 builds a pydantic TypeAdapter per parameter (typer._adapters) on every run."""
 
 
 def _time(args: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -111,6 +114,9 @@ def run() -> dict[str, float]:
         '[reports]\ntimezone = "Europe/Berlin"\n'
     )
     env = {**base_env, "PRESENCE_CONFIG": str(config)}
+    # The floors under today and report: what importing their libraries alone costs here.
+    record("import_typer", "import typer (+ pydantic, which it loads)", ["-c", _TYPER], env)
+    record("import_sqlalchemy", "import sqlalchemy", ["-c", "import sqlalchemy"], env)
     record("today", "presence today (1 month of history)", ["-m", "presence", "today"], env)
     record(
         "report_week",

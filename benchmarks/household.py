@@ -10,6 +10,8 @@
    postgres process, from /proc) over the run. BENCH_LAB_SECONDS sets the length (default
    120 s; the issue's hour is BENCH_LAB_SECONDS=3600).
 
+3. Outage: benchmarks/household_outage.py (BENCH_OUTAGE_SECONDS, default 600; BENCH_SKIP_OUTAGE).
+
 The server is Debian's postgresql, started by the test harness (tests/integration/postgres.py)
 as the non-root test user on a free loopback port.
 """
@@ -264,6 +266,10 @@ def run() -> dict[str, float]:
             _lab(server, figures)
     finally:
         server.stop()
+    if not os.environ.get("BENCH_SKIP_OUTAGE"):  # its own cluster, stopped in the middle
+        from benchmarks import household_outage  # noqa: PLC0415 - only when it runs
+
+        figures.update(household_outage.run())
     return figures
 
 

@@ -300,16 +300,27 @@ def render(fmt: str, data: dict[str, Any] | None, now: datetime, follow: bool = 
     return "\n".join(lines(data, now))
 
 
+def orphaned(parent: int) -> Callable[[], bool]:
+    """A `stop` for `follow`: true once the process that started us is gone.
+
+    A bar that dies or restarts without ending its child (waybar 0.9 runs `exec` in its own
+    process group and leaves it on SIGTERM) would otherwise leave the follower polling until a
+    change makes its write fail, which may be never."""
+    return lambda: os.getppid() != parent
+
+
 def follow(
     fmt: str,
     run_dir: Path,
     write: Callable[[str], None],
     *,
     every: float = FOLLOW_EVERY,
-    stop: Callable[[], bool] = lambda: False,
+    stop: Callable[[], bool] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> None:
-    """Print a line whenever what `fmt` shows changes; until `stop()` or a closed pipe."""
+    """Print a line whenever what `fmt` shows changes; until `stop()` (default: the parent
+    process is gone, see `orphaned`) or a closed pipe."""
+    stop = stop or orphaned(os.getppid())
     last = None
     while not stop():
         text = render(fmt, live(run_dir), now(), follow=True)

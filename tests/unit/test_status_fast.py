@@ -262,3 +262,11 @@ def test_a_household_spool_leaves_text_to_the_full_command(
     (tmp_path / "data" / status_fast.SPOOL_FILE).write_bytes(b"")
     assert status_fast.fast_main([]) is None  # spans may be waiting: the full command says
     assert status_fast.fast_main(["--format", "waybar"]) == 0  # bars still answer
+
+
+def test_follow_ends_when_its_parent_is_gone(tmp_path: Path) -> None:
+    """A bar that dies without ending its child must not leave `--follow` polling forever."""
+    assert status_fast.orphaned(os.getppid())() is False
+    lines: list[str] = []
+    status_fast.follow("json", tmp_path, lines.append, every=0.01, stop=status_fast.orphaned(-1))
+    assert lines == []  # stopped before the first poll: the parent it was told of is not ours

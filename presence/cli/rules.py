@@ -6,6 +6,7 @@ import contextlib
 import functools
 import inspect
 import os
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -174,7 +175,7 @@ def add_command(
     rules_render.say(outcome, zone, context.settings.rules.cooldown)
     say_watching(context, [rule.action])
     if rule.sites:
-        console().print(browser.sites_note())
+        console().print(browser.sites_note(None, context.paths.data_dir, time.time()))
     coming = manage.next_occurrences(store, zone, now, context.settings.device.name, count=50)
     first = next((occ for r, occ in coming if r.name == rule.name), None)
     if first is not None:

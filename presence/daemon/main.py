@@ -546,6 +546,8 @@ def _enforcement(
         policy_defaults=defaults_for(settings),
         person=household.this_person(),
         place_of=offline.remembered_place(store, device, paths.data_dir),
+        # site rules fall back to window titles where no extension sees the browser (issue 14)
+        extension_covers=BrowserReports(paths.data_dir).covers,
     )
     enforcer.start()
     timer = RuleTimer(enforcer.on_timer)

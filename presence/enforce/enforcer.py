@@ -44,6 +44,7 @@ from presence.enforce.journal import Journal
 from presence.enforce.judge import judge, unseen
 from presence.enforce.notes import SNOOZE_KEY, Notes
 from presence.enforce.ruleset import RuleSet
+from presence.enforce.sites import Covers, title_sites
 from presence.enforce.usage import UsageMeter, with_site
 from presence.platform.base import AppController, Notifier, ScreenLocker
 from presence.platform.capability import Capability
@@ -95,12 +96,16 @@ class Enforcer:
         person: str | None = None,
         place_of: Callable[[], str | None] | None = None,
         policy_defaults: RulePolicy = BUILT_IN,
+        extension_covers: Covers | None = None,
     ) -> None:
         """`fallback` shows a notification when `notifier` has no working backend (the
         composition root passes the log's). `person` uses this device; `place_of` reads its
         zone in the home (issue 12), asked again every PLACE_EVERY seconds, so a device moved
         to another zone anywhere is bound by that zone's rules within a minute.
-        `policy_defaults` seed a rule set without a policy (the settings file's values)."""
+        `policy_defaults` seed a rule set without a policy (the settings file's values).
+        `extension_covers` tells whether a browser's extension sees its focused window (None:
+        never): where it does not, site rules match the window's title (enforce.sites)."""
+        self._covers = extension_covers
         self._policy_defaults = policy_defaults
         self.timer: Timer | None = None
         self._store = rules
@@ -300,6 +305,9 @@ class Enforcer:
             categories=frozenset({category}) if category else frozenset(),
             place=self._place,
             person=self._person,
+            title_sites=title_sites(
+                app, None if site else title, self._rules, self._covers, now.timestamp()
+            ),
         )
 
     def _plan(self, now: datetime, context: Context) -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from presence.core.errors import PresenceError
-from presence.tracking.sites import all_reports
+from presence.tracking.sites import BrowserReport, all_reports
 
 HOST_NAME = "io.github.presence_desktop.presence"
 FIREFOX_ID = "presence@presence-desktop.github.io"
@@ -191,25 +191,56 @@ def host_installed(browser: Browser, env: dict[str, str] | None = None) -> bool:
     return command.is_file()
 
 
-def sites_note(env: dict[str, str] | None = None) -> str:
-    """What a site rule does on this computer, for `rules add`: blocked in the browser when
-    the host is installed for some browser; otherwise nothing keeps the sites away."""
+FALLBACK = (
+    "site rules fall back to window titles there: a browser window whose title names the site "
+    '("YouTube" for youtube.com) gets the rule\'s desktop action on the whole browser'
+)
+"""What site rules do where the extension does not report (issue 14)."""
+
+
+HEARD_SECONDS = 86400.0
+"""A browser's extension counts as present when its host runs now or reported this recently
+(the browser may just be closed)."""
+
+
+def heard_lately(report: BrowserReport, now: float) -> bool:
+    """Whether `report` shows the extension present at `now` (UTC epoch seconds)."""
+    return report.alive or now - report.ts < HEARD_SECONDS
+
+
+def reporting(data_dir: Path, now: float) -> list[str]:
+    """The browsers whose extension is present (`heard_lately`)."""
+    return [r.browser for r in all_reports(data_dir) if heard_lately(r, now)]
+
+
+def sites_note(
+    env: dict[str, str] | None = None, data_dir: Path | None = None, now: float | None = None
+) -> str:
+    """What a site rule does on this computer, for `rules add`: blocked in the browser where
+    the host is installed and its extension reported recently (`data_dir`, `now`: the host's
+    reports; None: not asked); otherwise the title fallback, said plainly."""
     found = [b.label for b in BROWSERS if host_installed(b, env)]
-    if found:
+    if not found:
         return (
-            f"Sites are kept away by presence's browser extension ({', '.join(found)}): "
-            "the tab shows a calm page while the rule is in force."
+            "Note: sites are kept away by presence's browser extension, and its host is not "
+            "installed: run `presence setup browser`. Until then " + FALLBACK + "."
         )
-    return (
-        "Note: sites are kept away only by presence's browser extension, and its host is not "
-        "installed: run `presence setup browser`. Without it the rule matches no app and "
-        "nothing is blocked (there is no title-matching fallback yet)."
+    text = (
+        f"Sites are kept away by presence's browser extension ({', '.join(found)}): "
+        "the tab shows a calm page while the rule is in force."
     )
+    if data_dir is not None and now is not None and not reporting(data_dir, now):
+        text += (
+            " Note: no browser's extension has reported recently (`presence doctor`): "
+            "until one does, " + FALLBACK + "."
+        )
+    return text
 
 
 def doctor_notes(data_dir: Path, now: float, env: dict[str, str] | None = None) -> list[str]:
     """One line per browser found or set up: is the host installed, and when did its extension
-    last report (from the host's report file; `now` is UTC epoch seconds)."""
+    last report (from the host's report file; `now` is UTC epoch seconds); where it is not
+    reporting, that site rules fall back to window titles."""
     env = dict(os.environ if env is None else env)
     reports = {r.browser: r for r in all_reports(data_dir)}
     lines = []
@@ -220,7 +251,7 @@ def doctor_notes(data_dir: Path, now: float, env: dict[str, str] | None = None) 
         if not installed:
             lines.append(
                 f"browser {item.name}: the extension's host is not installed "
-                "(run `presence setup browser`); sites are not recorded or blocked there"
+                f"(run `presence setup browser`); sites are not recorded, and {FALLBACK}"
             )
             continue
         report = reports.get(item.name)
@@ -230,6 +261,8 @@ def doctor_notes(data_dir: Path, now: float, env: dict[str, str] | None = None) 
             ago = format_ago(now - report.ts)
             state = "connected" if report.alive else "not running"
             heard = f"the extension last reported {ago} ago ({state})"
+        if report is None or not heard_lately(report, now):
+            heard += f"; {FALLBACK}"
         lines.append(f"browser {item.name}: host installed; {heard}")
     return lines
 

@@ -270,7 +270,7 @@ def _act(
     if rule.on_focus:
         # Focus and limit rules act when a targeted app has the focus (and the screen is not
         # locked); regaining the focus counts as new, so it is acted on at once.
-        if ctx.app is None or ctx.locked or not rule.targets(ctx.app, ctx.categories):
+        if ctx.app is None or ctx.locked or not ctx.aims(rule):
             track.acted_app = None
             return
         app = ctx.app
@@ -355,7 +355,7 @@ def upcoming_instants(
             occs = [Occurrence(rule.name, state.use_since + timedelta(seconds=rule.after), None)]
         elif rule.kind is RuleKind.LIMIT and rule.per_day is not None:
             used = context.usage.get(rule.name)
-            if used is None or not rule.targets(context.app, context.categories):
+            if used is None or not context.aims(rule):
                 continue
             # While a targeted app is used, the allowance runs out at a predictable instant.
             occs = [Occurrence(rule.name, now + timedelta(seconds=rule.per_day - used), None)]

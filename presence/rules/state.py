@@ -53,10 +53,25 @@ class Context:
     observed: bool = True
     place: str | None = None  # the device's zone in the home (issue 12), None: none set
     person: str | None = None  # who uses the device (issue 12)
+    # Sites the focused browser window's title shows while no extension sees that window
+    # (issue 14's fallback, computed by the enforcer); empty when the extension reports.
+    title_sites: frozenset[str] = frozenset()
 
     def binds(self, rule: Rule) -> bool:
         """Whether `rule` targets this device, its zone or its person."""
         return rule.applies_to(self.device, self.place, self.person)
+
+    def aims(self, rule: Rule) -> bool:
+        """Whether the rule's action is aimed at the focused app: one of its apps or
+        categories, or (without the browser extension) a browser showing one of its sites."""
+        if rule.targets(self.app, self.categories):
+            return True
+        if self.app is None or not rule.sites or not self.title_sites:
+            return False
+        allowed = {a.lower() for a in rule.allow}
+        return self.app.lower() not in allowed and bool(
+            self.title_sites & {s.lower() for s in rule.sites}
+        )
 
 
 @dataclass(frozen=True, slots=True)

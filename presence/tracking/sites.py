@@ -29,6 +29,10 @@ from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
+FRESH_SECONDS = 5.0
+"""How long a browser's report vouches for the extension after it last spoke, while the browser
+has focus (the extension reports only changes, and focus reaches it after the window manager)."""
+
 SUFFIXES = frozenset(
     [
         "co.uk",
@@ -148,6 +152,22 @@ def site_of(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     return registrable_domain(parts.hostname)
+
+
+def title_shows(title: str | None, site: str) -> bool:
+    """Whether a browser window's title shows `site`: the fallback when no extension reports
+    (issue 14). Browsers put the page's title in the window title, not its address, so this is
+    a heuristic: the site's name (`youtube` for youtube.com, `bbc` for bbc.co.uk) or the domain
+    itself appears in the title, case-insensitively, at a word start ("YouTube - video" shows
+    youtube.com; "MyYouTubeNotes" does not)."""
+    if not title:
+        return False
+    domain = registrable_domain(site)
+    name = domain.split(".")[0]
+    text = title.lower()
+    return any(
+        re.search(r"(?<![a-z0-9])" + re.escape(word), text) for word in {domain, name} if word
+    )
 
 
 def matches(host: str, site: str) -> bool:
@@ -277,6 +297,7 @@ class BrowserReports:
         try:
             mtime = path.stat().st_mtime_ns
         except OSError:
+            self._cache.pop(family, None)
             return None
         cached = self._cache.get(family)
         if cached is None or cached[0] != mtime:
@@ -286,6 +307,23 @@ class BrowserReports:
         if report is None or not report.focused or not report.alive:
             return None
         return report.site
+
+    def covers(self, app: str | None, now: float) -> bool:
+        """Whether the extension of browser `app` is seeing its focused window: its host is
+        running and it reports that window focused, or reported within FRESH_SECONDS (its
+        report may trail the window manager's focus). False for a browser without the
+        extension, or a window it may not see (a private one): site rules then fall back to
+        the window's title (`title_shows`). `now` is UTC epoch seconds; sampler thread or one
+        instance per thread."""
+        family = browser_of(app)
+        if family is None:
+            return False
+        self.site(app)  # refreshes the cached report
+        cached = self._cache.get(family)
+        report = None if cached is None else cached[1]
+        if report is None or not report.alive:
+            return False
+        return report.focused or now - report.ts < FRESH_SECONDS
 
 
 _IN_CLOSE_WRITE = 0x00000008

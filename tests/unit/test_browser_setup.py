@@ -137,9 +137,9 @@ def test_doctor_says_per_browser_whether_the_host_is_there_and_when_it_last_hear
     data = tmp_path / "data"
     assert browser.doctor_notes(data, 1000.0, env) == [
         "browser chromium: the extension's host is not installed (run `presence setup "
-        "browser`); sites are not recorded or blocked there",
+        f"browser`); sites are not recorded, and {browser.FALLBACK}",
         "browser firefox: the extension's host is not installed (run `presence setup "
-        "browser`); sites are not recorded or blocked there",
+        f"browser`); sites are not recorded, and {browser.FALLBACK}",
     ]
     setup(data, env)
     write_report(data, BrowserReport("chromium", os.getpid(), 990.0, True, True, "a.test"))
@@ -148,6 +148,7 @@ def test_doctor_says_per_browser_whether_the_host_is_there_and_when_it_last_hear
         "browser chromium: host installed; the extension last reported 10 s ago (connected)"
     )
     assert notes[1].startswith("browser firefox: host installed; the extension has not reported")
+    assert notes[1].endswith(browser.FALLBACK)  # no extension there: the title fallback
 
 
 def test_setup_browser_and_a_site_rule_through_the_cli(
@@ -162,7 +163,7 @@ def test_setup_browser_and_a_site_rule_through_the_cli(
     assert code == 0 and "its host is not installed: run `presence setup browser`" in " ".join(
         out.split()
     )
-    assert "no title-matching fallback" in " ".join(out.split())
+    assert "fall back to window titles" in " ".join(out.split())
     code, out, _ = cli(capsys, monkeypatch, "setup", "browser")
     assert code == 0 and "Installed the native host for Chromium" in out
     assert "Load unpacked" in out and str(home / "data" / "presence" / "browser-extension") in out

@@ -131,7 +131,13 @@ def load(name: str) -> Any:
     """
     entry = COMMANDS[name]
     module = importlib.import_module(entry.module)
-    holder = typer.Typer()
+    # Typer hands the root's help and error settings down to every command it builds.
+    holder = typer.Typer(
+        add_completion=False,
+        rich_markup_mode=app.rich_markup_mode,
+        suggest_commands=app.suggest_commands,
+        pretty_exceptions_short=app.pretty_exceptions_short,
+    )
     if name == "run":
         module.register(holder)  # run's own path never imports Typer (cli/run.py)
     else:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import typer.main
 from typer.core import TyperCommand
+from typer.testing import CliRunner
 
 from presence.cli.app import COMMANDS, app, load
 
@@ -87,3 +88,32 @@ def test_today_imports_neither_other_commands_nor_the_postgresql_dialect(tmp_pat
     for other in ("presence.cli.household", "presence.cli.rules", "presence.cli.data"):
         assert other not in modules
     assert "sqlalchemy.dialects.postgresql" not in modules
+
+
+def _eager() -> typer.Typer:
+    """The root app wired the way it was before commands were loaded on demand."""
+    from presence.cli import run  # noqa: PLC0415
+    from presence.cli.root import new_app  # noqa: PLC0415
+
+    eager = new_app()
+    run.register(eager)
+    for name, entry in COMMANDS.items():
+        if entry.module == "presence.cli.run":
+            continue
+        module = importlib.import_module(entry.module)
+        if entry.group is not None:
+            eager.add_typer(module.app, name=entry.group)
+        elif not any(
+            e.module == entry.module for e in list(COMMANDS.values())[: list(COMMANDS).index(name)]
+        ):
+            eager.add_typer(module.app)  # a module's top-level commands, added once
+    return eager
+
+
+@pytest.mark.parametrize("argv", [["--help"], *([name, "--help"] for name in COMMANDS)])
+def test_help_is_what_eager_wiring_printed(argv: list[str]) -> None:
+    runner = CliRunner()
+    lazy = runner.invoke(app, argv, prog_name="presence")
+    eager = runner.invoke(_eager(), argv, prog_name="presence")
+    assert lazy.exit_code == eager.exit_code == 0
+    assert lazy.output == eager.output

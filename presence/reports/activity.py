@@ -148,6 +148,7 @@ def scan(  # noqa: PLR0915 - one hot loop over every span: a call per row would 
     last_app: dict[int, str | None] = {}
     active = 0.0
     titles: dict[tuple[str | None, str | None, str, str | None], float] = {}
+    day = lived_day = hour_at = 0  # the buckets the last span fell in (fast paths below)
 
     for row_start, row_end, device, app, title, state, site, offset in rows:
         if offset:
@@ -164,17 +165,33 @@ def scan(  # noqa: PLR0915 - one hot loop over every span: a call per row would 
         key = (app, title, state, site)
         titles[key] = titles.get(key, 0.0) + (end - start)
         index = state_index.get(state, 1)
+        # Fast paths, the same sums: most spans lie inside the bucket the previous one was in
+        # (rows come by start); the general case (_spread, _lived_hours) splits at the edges.
         if offset:
-            _spread(lived, lived_start, lived_end, per_day, 3, index)
+            if lived[lived_day] <= lived_start and lived_end <= lived[lived_day + 1]:
+                per_day[3 * lived_day + index] += lived_end - lived_start
+            else:
+                _spread(lived, lived_start, lived_end, per_day, 3, index)
+                lived_day = min(max(bisect_right(lived, lived_start) - 1, 0), len(lived) - 2)
+        elif day_at[day] <= start and end <= day_at[day + 1]:
+            per_day[3 * day + index] += end - start
         else:
             _spread(day_at, start, end, per_day, 3, index)
+            day = min(max(bisect_right(day_at, start) - 1, 0), len(day_at) - 2)
         if index:
             continue
         active += end - start
         if offset:
-            _lived_hours(heat, lived_start, lived_end)
+            hour = int(lived_start // 3600)
+            if lived_end <= (hour + 1) * 3600.0:
+                heat[(hour // 24 + 3) % 7][hour % 24] += lived_end - lived_start  # see _lived_hours
+            else:
+                _lived_hours(heat, lived_start, lived_end)
+        elif hours[hour_at] <= start and end <= hours[hour_at + 1]:
+            per_hour[hour_at] += end - start
         else:
             _spread(hours, start, end, per_hour, 1, 0)
+            hour_at = min(max(bisect_right(hours, start) - 1, 0), len(hours) - 2)
         if start - open_end >= session_break or open_end < 0:
             if open_end >= 0:
                 session_total += open_end - open_start

@@ -48,10 +48,7 @@ def loosening(old: Rule | None, new: Rule | None) -> list[str]:
     reasons: list[str] = []
     if new.kind is not old.kind:
         reasons.append(f"kind changed from {old.kind.value} to {new.kind.value}")
-    if old.devices is not None and new.devices is None:
-        pass  # all devices now: wider
-    elif new.devices is not None and not _subset(old.devices, new.devices):
-        reasons.append("fewer devices")
+    reasons += _narrower(old, new)
     if not _window_covers(old, new):
         reasons.append("shorter window")
     if new.action.strength < old.action.strength:
@@ -70,6 +67,26 @@ def loosening(old: Rule | None, new: Rule | None) -> list[str]:
         reasons.append("higher daily limit")
     if old.after is not None and (new.after is None or new.after > old.after):
         reasons.append("longer use before a break")
+    return reasons
+
+
+_TARGETS = (("devices", "fewer devices"), ("zones", "fewer zones"), ("people", "fewer people"))
+
+
+def _narrower(old: Rule, new: Rule) -> list[str]:
+    """In which targets (issue 12: devices, zones, people, which widen each other) `new` binds
+    less than `old`. Naming none binds everyone everywhere. A name dropped from one target is
+    a loosening even when another target might still cover it (a device moved into a named
+    zone): whether it does can change later, so the cooldown applies."""
+    if new.devices is None and new.zones is None and new.people is None:
+        return []  # everyone on every device now: wider
+    if old.devices is None and old.zones is None and old.people is None:
+        return ["fewer devices"]  # was everyone: now only the named ones
+    reasons = []
+    for key, reason in _TARGETS:
+        before, after = getattr(old, key), getattr(new, key)
+        if before and not {n.lower() for n in before} <= {n.lower() for n in after or ()}:
+            reasons.append(reason)
     return reasons
 
 

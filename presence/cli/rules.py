@@ -69,7 +69,11 @@ Categories = Annotated[
 Allow = Annotated[str | None, typer.Option("--allow", help="Apps the action spares.")]
 Sites = Annotated[
     str | None,
-    typer.Option("--sites", help="Focus: sites the browser extension blocks, e.g. youtube.com."),
+    typer.Option(
+        "--sites",
+        help="Focus, tech-free: sites the browser extension blocks; limit: sites whose time "
+        "counts, blocked once it is reached. E.g. youtube.com.",
+    ),
 ]
 ActionOpt = Annotated[
     str | None, typer.Option("--action", help="nudge (default), lock, close-apps or pause-apps.")

@@ -17,6 +17,7 @@ from presence.core.model import Span, SpanState
 from presence.rules.model import Rule, RuleKind
 from presence.rules.schedule import day_window
 from presence.store import RuleStore
+from presence.tracking.sites import browser_of, matches, title_shows
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,25 @@ def with_site(title: str | None, site: str | None) -> str | None:
     return title
 
 
-def counted(rule: Rule, app: str | None, category: str | None) -> bool:
-    """Whether active time in `app` counts against `rule`: any app but the allowed ones for
-    rules about the screen as a whole, the targeted apps for focus and limit rules."""
+def counted(
+    rule: Rule,
+    app: str | None,
+    category: str | None,
+    site: str | None = None,
+    title: str | None = None,
+) -> bool:
+    """Whether active time in `app` (titled `title`, on the browser tab's `site`) counts
+    against `rule`: any app but the allowed ones for rules about the screen as a whole; for
+    focus and limit rules the targeted apps and categories, and the rule's sites (issue 14: a
+    limit on youtube.com counts the time its tabs had the focus; without the extension's
+    site, a browser window whose title shows it, as `enforce.sites` matches)."""
     if rule.kind in (RuleKind.FOCUS, RuleKind.LIMIT):
+        if rule.sites and (app is None or app.lower() not in {a.lower() for a in rule.allow}):
+            if site is not None:
+                if any(matches(site, s) for s in rule.sites):
+                    return True
+            elif browser_of(app) is not None and any(title_shows(title, s) for s in rule.sites):
+                return True
         return rule.targets(app, [category] if category else [])
     return app is None or app.lower() not in {a.lower() for a in rule.allow}
 
@@ -112,7 +128,7 @@ class UsageMeter:
         return sum(
             seconds
             for (app, title, site), seconds in by_window.items()
-            if counted(rule, app, self._categorize(app, with_site(title, site)))
+            if counted(rule, app, self._categorize(app, with_site(title, site)), site, title)
         )
 
     def _includes_me(self, devices: tuple[int, ...] | None) -> bool:

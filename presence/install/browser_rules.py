@@ -44,7 +44,9 @@ class SiteRules:
         return found
 
     def blocked(self) -> list[dict[str, Any]]:
-        """The site rules in force now, for the extension: rule, sites, until (epoch), strict."""
+        """The site rules in force now, for the extension: rule, kind, sites, until (epoch),
+        strict. A focus or tech-free window in force, or a limit reached today (its start is
+        logged when the allowance runs out, its end at the end of the rules' day)."""
         now = self._clock.now()
         rules = self._site_rules()
         if not rules:
@@ -62,6 +64,7 @@ class SiteRules:
             out.append(
                 {
                     "rule": name,
+                    "kind": rule.kind.value,
                     "sites": list(rule.sites),
                     "until": None if occ.end is None else occ.end.timestamp(),
                     "strict": rule.strict,

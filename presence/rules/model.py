@@ -68,10 +68,10 @@ _TARGETS = {"devices", "zones", "people"}
 _COMMON = _TARGETS | {"apps", "allow", "action", "warn", "grace", "strict", "enabled"}
 _WINDOW = {"days", "on", "start", "end"}
 ALLOWED_FIELDS: dict[RuleKind, frozenset[str]] = {
-    RuleKind.TECH_FREE: frozenset(_COMMON | _WINDOW),
+    RuleKind.TECH_FREE: frozenset(_COMMON | _WINDOW | {"sites"}),
     RuleKind.DEVICE_FREE: frozenset(_COMMON | _WINDOW),
     RuleKind.FOCUS: frozenset(_COMMON | _WINDOW | {"categories", "sites", "at", "until"}),
-    RuleKind.LIMIT: frozenset(_COMMON | {"categories", "per_day"}),
+    RuleKind.LIMIT: frozenset(_COMMON | {"categories", "sites", "per_day"}),
     RuleKind.BREAK: frozenset(_COMMON | {"after"}),
 }
 
@@ -147,9 +147,10 @@ class Rule:
         if name in {a.lower() for a in self.allow}:
             return False
         if not self.apps and not self.categories:
-            # A rule on sites alone targets no app: the browser extension blocks the
-            # sites, and closing the whole browser would destroy the other tabs.
-            return not self.sites
+            # A focus or limit rule on sites alone targets no app: the browser extension
+            # blocks the sites, and closing the whole browser would destroy the other tabs.
+            # (A tech-free window still targets every app; its sites are blocked as well.)
+            return not (self.sites and self.on_focus)
         cats = {c.lower() for c in categories}
         return name in {a.lower() for a in self.apps} or bool(
             cats & {c.lower() for c in self.categories}
@@ -339,10 +340,10 @@ def _check_whole(rule: Rule, label: Label, device: str) -> None:
             hint="name what is off limits, e.g. --apps firefox,slack or --sites youtube.com",
         )
     if rule.kind is RuleKind.LIMIT:
-        if not (rule.apps or rule.categories):
+        if not (rule.apps or rule.categories or rule.sites):
             raise InputError(
-                f"a limit rule needs {label('apps')} or {label('categories')}",
-                hint="e.g. --apps firefox --per-day 2h",
+                f"a limit rule needs {label('apps')}, {label('categories')} or {label('sites')}",
+                hint="e.g. --apps firefox --per-day 2h, or --sites youtube.com --per-day 30m",
             )
         if rule.per_day is None:
             raise InputError(f"a limit rule needs {label('per_day')}", hint="e.g. --per-day 2h")

@@ -163,7 +163,7 @@ def test_focus_rules_take_sites() -> None:
     with pytest.raises(InputError, match="--sites 'not a site' is not a site"):
         parse_rule("x", "focus", {**fields, "sites": "not a site"})
     with pytest.raises(InputError, match="does not apply"):
-        parse_rule("x", "limit", {"per_day": "1h", "apps": "x", "sites": "youtube.com"})
+        parse_rule("x", "break", {"after": "50m", "sites": "youtube.com"})
 
 
 def test_a_report_written_wakes_the_sampler(tmp_path: Path) -> None:

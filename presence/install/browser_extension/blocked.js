@@ -19,7 +19,8 @@ function render() {
     if (target) location.replace(target);
     return;
   }
-  $("headline").textContent = `Focus time: ${block.rule}`;
+  const what = { limit: "Daily limit reached", "tech-free": "Tech-free time" };
+  $("headline").textContent = `${what[block.kind] || "Focus time"}: ${block.rule}`;
   $("what").textContent = `${block.site} is kept away by the rule "${block.rule}".`;
   $("left").textContent =
     block.until === null ? "" : `${minutesLeft(block.until)} min left.`;

@@ -8,10 +8,11 @@ Messages from the extension:
     {"type": "hello", "version": "0.1.0"}
     {"type": "focus", "focused": true, "site": "youtube.com", "url": null}
     {"type": "snooze", "id": 3, "rule": "deep-work", "reason": null}
+    {"type": "override", "id": 4, "rule": "deep-work", "reason": "a call with a client"}
 Messages to the extension:
     {"type": "settings", "sites": "domain"}          privacy.sites: domain, url or off
     {"type": "blocked", "rules": [{"rule", "sites", "until", "strict"}]}
-    {"type": "snooze-result", "id": 3, "ok": true, "message": "..."}
+    {"type": "snooze-result", "id": 3, "ok": true, "message": "..."}   (also for an override)
 
 Focus reports go to `browser/<browser>.json` in the data directory, where the daemon's sampler
 picks them up (presence.tracking.sites): the daemon stays the one writer of spans. Which sites
@@ -31,6 +32,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from presence.core.clock import Clock
 from presence.core.errors import PresenceError
 from presence.settings.files import Paths, load_settings
 from presence.settings.schema import Settings
@@ -92,8 +94,17 @@ class Host:
     """One connection with the extension. `handle` runs on the reading thread; the rules
     thread and the reading thread both write, under one lock."""
 
-    def __init__(self, out: IO[bytes], browser: str, paths: Paths, settings: Settings) -> None:
+    def __init__(
+        self,
+        out: IO[bytes],
+        browser: str,
+        paths: Paths,
+        settings: Settings,
+        clock: Clock | None = None,
+    ) -> None:
+        """`clock` tells the rules' time (None: the system's)."""
         self._out = out
+        self._clock = clock
         self._lock = threading.Lock()
         self.browser = browser
         self.paths = paths
@@ -118,8 +129,8 @@ class Host:
         kind = message.get("type")
         if kind == "focus":
             self._report(message)
-        elif kind == "snooze":
-            self._snooze(message)
+        elif kind in ("snooze", "override"):
+            self._lift(message)
         elif kind != "hello":
             log.warning("ignored a message of type %r", kind)
 
@@ -158,7 +169,7 @@ class Host:
         if self._rules is None:
             from presence.install.browser_rules import SiteRules  # noqa: PLC0415 - SQLAlchemy off the hot path
 
-            self._rules = SiteRules(self.paths, self.settings)
+            self._rules = SiteRules(self.paths, self.settings, self._clock)
         return self._rules
 
     def _follow_rules(self) -> None:
@@ -177,16 +188,21 @@ class Host:
                 self._blocked = blocked
                 self.send({"type": "blocked", "rules": blocked})
 
-    def _snooze(self, message: dict[str, Any]) -> None:
+    def _lift(self, message: dict[str, Any]) -> None:
+        """A snooze or an override asked on the block page, at the CLI's cost (reading
+        thread); the answer goes back as `snooze-result`."""
         rule = message.get("rule")
         reason = message.get("reason")
+        said = reason if isinstance(reason, str) else None
         ok, text = False, "the request named no rule"
         if isinstance(rule, str):
             try:
                 with self._rules_lock:
-                    text = self._site_rules().snooze(
-                        rule, SNOOZE_SECONDS, reason if isinstance(reason, str) else None
-                    )
+                    rules = self._site_rules()
+                    if message.get("type") == "override":
+                        text = rules.override(rule, said)
+                    else:
+                        text = rules.snooze(rule, SNOOZE_SECONDS, said)
                 ok = True
             except PresenceError as exc:
                 text = str(exc) + (f" ({exc.hint})" if exc.hint else "")

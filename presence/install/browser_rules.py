@@ -15,9 +15,11 @@ from typing import Any
 from presence.core.clock import Clock, SystemClock
 from presence.core.errors import InputError
 from presence.rulebook.manage import to_rule
-from presence.rulebook.overrides import for_device, in_force, snooze
+from presence.rulebook.overrides import for_device, in_force, override, refused_ids, snooze
+from presence.rulebook.policy import defaults_for
 from presence.rules.model import Rule
-from presence.settings.files import Paths, database_url
+from presence.rules.values import parse_reason, parse_time
+from presence.settings.files import Paths, database_url, zone_of
 from presence.settings.schema import Settings
 from presence.store import Store
 
@@ -29,6 +31,7 @@ class SiteRules:
     def __init__(self, paths: Paths, settings: Settings, clock: Clock | None = None) -> None:
         self._clock = clock or SystemClock()
         self._device_name = settings.device.name
+        self._settings = settings
         self._store = Store.open(database_url(settings, paths), create=True)
         self._rules, self._device_id = for_device(self._store, self._device_name, self._clock.now())
 
@@ -54,11 +57,14 @@ class SiteRules:
         out = []
         for name, occ, events in in_force(self._rules, self._device_id, now):
             rule = rules.get(name)
-            if rule is None or any(e.event == "override" for e in events):
+            # a snooze or override the daemon refused (issue 10) does not lift the block
+            refused = refused_ids(events)
+            taken = [e for e in events if e.id not in refused]
+            if rule is None or any(e.event == "override" for e in taken):
                 continue
             if any(
                 e.event == "snooze" and float(e.detail.get("until", 0)) > now.timestamp()
-                for e in events
+                for e in taken
             ):
                 continue
             out.append(
@@ -79,10 +85,39 @@ class SiteRules:
         """
         now = self._clock.now()
         done = snooze(
-            self._rules, self._device_id, now, seconds, rule_name=rule_name, reason=reason
+            self._rules,
+            self._device_id,
+            now,
+            seconds,
+            rule_name=rule_name,
+            reason=reason,
+            defaults=defaults_for(self._settings),
         )
         until = max(s.until for s in done).astimezone().strftime("%H:%M")
         return f"Snoozed {rule_name} until {until}."
+
+    def override(self, rule_name: str, reason: str | None) -> str:
+        """Skip the rule's occurrence in force, as `presence override --reason` does (the same
+        function: a reason, once per occurrence, the rule set's overrides a week, none for a
+        strict rule); the words to show. Raises InputError with the CLI's words."""
+        settings = self._settings
+        text = parse_reason(reason or "", "the reason")
+        day_start = parse_time(settings.reports.day_start, "reports.day_start")
+        occ = override(
+            self._rules,
+            self._device_id,
+            zone_of(settings),
+            self._clock.now(),
+            rule_name,
+            text,
+            day_start,
+            defaults=defaults_for(settings),
+            source="browser",
+        )
+        if occ.end is None:
+            return f"Overridden: {rule_name} is skipped."
+        until = occ.end.astimezone().strftime("%H:%M")
+        return f"Overridden: {rule_name} is skipped until {until}."
 
     def close(self) -> None:
         self._store.close()

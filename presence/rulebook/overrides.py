@@ -215,8 +215,10 @@ def override(
     day_start: time,
     *,
     defaults: RulePolicy = BUILT_IN,
+    source: str = "cli",
 ) -> Occurrence:
-    """Skip the rule's occurrence in force, or else its next one, on every device.
+    """Skip the rule's occurrence in force, or else its next one, on every device. `source`
+    says where it was asked (`cli`, `browser`: the block page), kept in the log's detail.
 
     Raises InputError for an unknown or strict rule, a missing reason, an occurrence already
     overridden, the week's overrides used up (the rule set's policy), or a rule with nothing
@@ -257,7 +259,7 @@ def override(
         rule.name,
         "override",
         occurrence=(occ.start, occ.end),
-        detail={"reason": reason.strip(), "source": "cli"},
+        detail={"reason": reason.strip(), "source": source},
         device_id=None,  # an override skips the occurrence on every device
     )
     return occ

@@ -34,7 +34,7 @@ from tests.integration.xserver import stop_process, wait_until
 
 pytestmark = pytest.mark.integration
 
-HOSTS = ("alpha.test", "gamma.test", "beta.test", "delta.test")
+HOSTS = ("alpha.test", "gamma.test", "beta.test", "delta.test", "epsilon.test")
 FLAGS = (
     "--no-sandbox",  # the tests run as root
     "--disable-gpu",
@@ -189,6 +189,8 @@ def test_sites_are_recorded_blocked_and_snoozed_in_chromium(
     rule = f"rules add focus deep-work --days daily --start {start} --end {end} --sites beta.test"
     said = presence(env, *rule.split(), "--warn", "none")
     assert "browser extension (Chromium)" in said
+    rule = f"rules add focus calm --days daily --start {start} --end {end} --sites epsilon.test"
+    presence(env, *rule.split(), "--warn", "none")
 
     daemon.start()
     ext = extension_id()
@@ -255,6 +257,23 @@ def test_sites_are_recorded_blocked_and_snoozed_in_chromium(
         )
         wait_until(
             lambda: chrome.pages()[beta].startswith(pages.url("beta.test")), "back to beta.test"
+        )
+
+        # Overriding from the page costs what `presence override` costs: a reason it asks for.
+        eps = chrome.call("Target.createTarget", url=pages.url("epsilon.test"))["targetId"]
+        wait_until(lambda: chrome.pages()[eps].startswith(block_page), "epsilon's block page", 10)
+        wait_until(lambda: chrome.evaluate(eps, said_on_page.replace("deep-work", "calm")), "text")
+        press = "document.getElementById('override-button').click()"
+        chrome.evaluate(eps, press)  # no reason given: refused on the page, nothing logged
+        message = "document.getElementById('message').textContent"
+        assert "costs a reason" in wait_until(lambda: chrome.evaluate(eps, message), "refusal")
+        chrome.evaluate(eps, "document.getElementById('override-reason').value = 'a demo'")
+        chrome.evaluate(eps, press)
+        logged = "SELECT detail FROM enforcement_log WHERE rule_name = ? AND event = 'override'"
+        detail = wait_until(lambda: rows(db, logged, "calm"), "the override in the log")
+        assert json.loads(detail[0][0]) == {"reason": "a demo", "source": "browser"}
+        wait_until(
+            lambda: chrome.pages()[eps].startswith(pages.url("epsilon.test")), "back to epsilon"
         )
 
         # An incognito window reports nothing.

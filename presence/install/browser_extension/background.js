@@ -184,14 +184,14 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
     sendResponse({ block: blockFor(message.url), connected: port !== null });
     return false;
   }
-  if (message.type === "snooze") {
+  if (message.type === "snooze" || message.type === "override") {
     if (!port) {
       sendResponse({ ok: false, message: "presence's native host is not running" });
       return false;
     }
     const id = nextId++;
     waiting.set(id, sendResponse);
-    send({ type: "snooze", id, rule: message.rule, reason: message.reason || null });
+    send({ type: message.type, id, rule: message.rule, reason: message.reason || null });
     return true; // answered when the host replies
   }
   return false;

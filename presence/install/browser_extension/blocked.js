@@ -1,6 +1,6 @@
 // The calm page shown instead of a blocked site (issue 14): the rule, the time left, the
-// address kept, and a snooze whose request goes through presence's native host to the same
-// rulebook function the CLI uses, with the same costs.
+// address kept, and a snooze and an override whose requests go through presence's native host
+// to the same rulebook functions the CLI uses, with the same costs.
 "use strict";
 
 const api = typeof browser !== "undefined" ? browser : chrome;
@@ -25,6 +25,7 @@ function render() {
   $("left").textContent =
     block.until === null ? "" : `${minutesLeft(block.until)} min left.`;
   $("snooze-button").hidden = Boolean(block.strict);
+  $("override").hidden = Boolean(block.strict);
   if (block.strict) $("message").textContent = "This rule is strict: no snoozing.";
 }
 
@@ -46,6 +47,22 @@ $("snooze").addEventListener("submit", async (event) => {
     $("reason-label").hidden = false;
     $("reason").focus();
   }
+});
+
+// The override costs what `presence override --reason` costs: the host calls the same
+// function, which wants a reason and counts the rule set's overrides a week.
+$("override").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!block) return;
+  const reason = $("override-reason").value.trim();
+  if (!reason) {
+    $("message").textContent = "An override costs a reason: say why.";
+    $("override-reason").focus();
+    return;
+  }
+  const answer = await api.runtime.sendMessage({ type: "override", rule: block.rule, reason });
+  $("message").textContent = answer.message || "";
+  if (answer.ok) await refresh();
 });
 
 refresh();

@@ -15,16 +15,16 @@ unexpected exception in an evaluation (a bug) is counted and evaluations are bac
 (30 s doubling to 10 min). `faults()` returns the counts for `presence status` and `doctor`.
 
 Snoozes and overrides, from the CLI or from a notification button, are events in the
-enforcement log; the enforcer reads new ones every evaluation and applies them to the
-engine's state, so the daemon and the CLI need no other channel. The daemon is the judge
-(issue 10): each one is checked against the rule (strict) and the rule set's policy
-(`presence.rules.policy`: allowance, reason, wait, length, overrides a week) before it is
-applied, and one that fails is logged as `refused` (detail: event_id, of, why) instead.
+enforcement log; the enforcer reads new ones every evaluation (`presence.enforce.pickup`) and
+applies them to the engine's state, so the daemon and the CLI need no other channel. The
+daemon is the judge (issue 10): each one is checked against the rule (strict) and the rule
+set's policy (`presence.rules.policy`: allowance, reason, wait, length, overrides a week)
+before it is applied, and one that fails is logged as `refused` (detail: event_id, of, why)
+instead.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -37,12 +37,12 @@ from presence.core.clock import Clock
 from presence.core.errors import PresenceError
 from presence.core.faults import FaultBook, FaultSnapshot, describe
 from presence.core.model import Observation, Span, SpanState
-from presence.enforce import journal, messages
+from presence.enforce import messages
 from presence.enforce.actions import Actions
 from presence.enforce.apps import AppActions, Categorize
 from presence.enforce.journal import Journal
-from presence.enforce.judge import judge, unseen
 from presence.enforce.notes import SNOOZE_KEY, Notes
+from presence.enforce.pickup import LogFollower
 from presence.enforce.ruleset import RuleSet
 from presence.enforce.sites import Covers, title_sites
 from presence.enforce.usage import UsageMeter, with_site
@@ -52,15 +52,13 @@ from presence.rulebook.policy import rule_policy
 from presence.rules.engine import Context, EngineState, Policy, evaluate, upcoming_instants
 from presence.rules.model import Rule
 from presence.rules.policy import BUILT_IN, RulePolicy
-from presence.store import EnforcementEvent, RuleStore
-from presence.store.watch import Changes
+from presence.store import RuleStore
 from presence.tracking.timeline import state_of
 
 log = logging.getLogger(__name__)
 
-RESTORE = timedelta(days=3)
-PLACE_EVERY = 15.0  # seconds between two reads of the device's zone (issue 12)
-"""How far back the log is read at start to know what was already done."""
+PLACE_EVERY = 15.0
+"""Seconds between two reads of the device's zone (issue 12)."""
 
 EVALUATION = "evaluation"
 """The fault-book part of a whole evaluation failing unexpectedly (a bug)."""
@@ -125,7 +123,6 @@ class Enforcer:
         self._lock = threading.RLock()
         self._state = EngineState()
         self._ruleset = RuleSet(rules)
-        self._log_changes = Changes(rules.engine)  # snoozes, overrides: read when logged
         self._journal = Journal(
             rules, device_id, lambda: self._ruleset.ids, self._faults, clock.monotonic
         )
@@ -141,7 +138,17 @@ class Enforcer:
             categorize=self._categorize,
             faults=self._faults,
         )
-        self._last_event = 0
+        self._follower = LogFollower(
+            store=rules,
+            device_id=device_id,
+            state=self._state,
+            ruleset=self._ruleset,
+            journal=self._journal,
+            monotonic=clock.monotonic,
+            policy_defaults=policy_defaults,
+            faults=self._faults,
+            failed=self._failed,
+        )
         self._person = person
         self._place_of = place_of
         self._place: str | None = None
@@ -159,7 +166,7 @@ class Enforcer:
             now = self._clock.now()
             try:
                 self._refresh_rules(now, force=True)
-                self._restore(now)
+                self._follower.restore(now)
             except PresenceError as exc:
                 self._failed("reading the rules", exc, now)
             log.info("enforcing %d rules", len(self._rules))
@@ -272,7 +279,7 @@ class Enforcer:
 
     def _evaluate(self, now: datetime) -> None:
         self._refresh_rules(now)
-        self._pick_up(now)
+        self._follower.pick_up(now)
         mono = self._clock.monotonic()
         context = replace(self._context, usage=self._usage.limits(self._rules, now, mono))
         result = evaluate(self._rules, now, self._state, context, self._policy)
@@ -345,68 +352,6 @@ class Enforcer:
     def _rules(self) -> list[Rule]:
         return self._ruleset.rules
 
-    def _restore(self, now: datetime) -> None:
-        """Rebuild the engine's record of what was done from the recent log."""
-        events = self._store.events_between(now - RESTORE, now + timedelta(seconds=1))
-        # Snoozes and overrides logged while no daemon of this device ran were judged by
-        # none (issue 10): judge them now, in order.
-        unjudged = unseen(self._store, self._device_id, events, now - RESTORE, now)
-        policy = rule_policy(self._store, now, self._policy_defaults) if unjudged else None
-        refusals: list[tuple[EnforcementEvent, Rule, str]] = []
-
-        def judged(event: EnforcementEvent, rule: Rule) -> str | None:
-            if policy is None or event.id not in unjudged:
-                return None
-            return judge(self._store, self._state, event, rule, policy)
-
-        self._last_event = journal.restore(
-            events, self._ruleset.by_name(), self._state, self._device_id, judged, refusals
-        )
-        for event, rule, why in refusals:
-            log.warning("%s of %s refused: %s", event.event, rule.name, why)
-            detail = {"event_id": event.id, "of": event.event, "why": why}
-            occ = journal.occurrence(event)
-            self._journal.write(now, None, "refused", detail, rule=rule, occ=occ)
-        self._state.last_now = now
-        with contextlib.suppress(PresenceError):
-            self._last_event = max(self._last_event, self._store.last_event_id())
-
-    def _pick_up(self, now: datetime) -> None:
-        """Apply snoozes and overrides logged since the last look (by the CLI, or by us)."""
-        if not self._log_changes.stale(self._clock.monotonic()):
-            return  # nothing committed since the last look (store.watch, issue 9)
-        try:
-            events = self._store.events_after(self._last_event, ("snooze", "override"))
-        except PresenceError as exc:
-            self._log_changes.again()
-            self._failed("reading the log", exc, now)
-            return
-        self._faults.worked("reading the log")
-        policy: RulePolicy | None = None
-        for event in events:
-            self._last_event = max(self._last_event, event.id)
-            rule = self._ruleset.get(event.rule_name)
-            if rule is None or not journal.relevant(event, self._device_id):
-                continue
-            if policy is None:
-                try:
-                    policy = rule_policy(self._store, now, self._policy_defaults)
-                except PresenceError as exc:  # the events are read again next time
-                    self._last_event = event.id - 1
-                    self._log_changes.again()
-                    self._failed("reading the rule policy", exc, now)
-                    return
-            why = judge(self._store, self._state, event, rule, policy)
-            if why is not None:
-                log.warning("%s of %s refused: %s", event.event, rule.name, why)
-                detail = {"event_id": event.id, "of": event.event, "why": why}
-                occ = journal.occurrence(event)
-                self._journal.write(now, None, "refused", detail, rule=rule, occ=occ)
-                continue
-            journal.apply(event, rule, self._state)
-            said = event.detail.get("reason")
-            log.info("%s of %s%s", event.event, rule.name, f" ({said})" if said else "")
-
     # -- a notification's Snooze button ----------------------------------------------------
 
     def _snooze_from_notification(self, notification_id: int, action: str) -> None:
@@ -444,6 +389,6 @@ class Enforcer:
             rule=rule,
             occ=occ,
         )
-        self._pick_up(now)
+        self._follower.pick_up(now)
         self._evaluate(now)  # resumes paused apps at once
         self._notes.show(key, *messages.snoozed(rule, until, self._zone, now), mono, snooze=False)

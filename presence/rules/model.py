@@ -147,9 +147,8 @@ class Rule:
         if name in {a.lower() for a in self.allow}:
             return False
         if not self.apps and not self.categories:
-            # A focus or limit rule on sites alone targets no app: the browser extension
-            # blocks the sites, and closing the whole browser would destroy the other tabs.
-            # (A tech-free window still targets every app; its sites are blocked as well.)
+            # A focus or limit rule on sites alone targets no app (the extension blocks the
+            # sites; closing the browser would lose the other tabs); a tech-free one, all.
             return not (self.sites and self.on_focus)
         cats = {c.lower() for c in categories}
         return name in {a.lower() for a in self.apps} or bool(

@@ -103,10 +103,12 @@ def _fewer_targets(old: Rule, new: Rule) -> bool:
     if old.kind not in ON_FOCUS and old.action not in (Action.CLOSE_APPS, Action.PAUSE_APPS):
         return False  # a nudge or a lock over the whole screen has no app targets
     if not new.apps and not new.categories:
-        # A rule on sites alone targets no app (Rule.targets); else naming none targets all.
-        return bool(new.sites) and not (old.sites and not old.apps and not old.categories)
+        # A focus or limit rule on sites alone targets no app (Rule.targets); else naming
+        # none targets all (a tech-free window with sites too).
+        sites_only = bool(new.sites) and new.kind in ON_FOCUS
+        return sites_only and not (old.sites and not old.apps and not old.categories)
     if not old.apps and not old.categories:
-        return not old.sites
+        return not (old.sites and old.kind in ON_FOCUS)
     return not (_subset(old.apps, new.apps) and _subset(old.categories, new.categories))
 
 

@@ -14,6 +14,7 @@ from presence.core.model import Span, SpanState, WindowInfo
 from presence.enforce.usage import counted
 from presence.install.browser_rules import SiteRules
 from presence.platform.base import AppWindow
+from presence.rules.cooldown import loosening
 from presence.rules.model import parse_rule
 from presence.settings.files import Paths
 from presence.settings.schema import DatabaseSettings, DeviceSettings, Settings
@@ -91,3 +92,14 @@ def test_a_tech_free_window_blocks_its_sites(tmp_path: Path) -> None:
         "tech-free",
     )
     sites.close()
+
+
+def test_sites_on_a_tech_free_window_tighten_it_and_fewer_wait_for_the_cooldown() -> None:
+    night = {"days": "daily", "start": "22:00", "end": "06:00", "action": "close-apps"}
+    old = parse_rule("night", "tech-free", night)
+    with_sites = parse_rule("night", "tech-free", {**night, "sites": "reddit.com"})
+    assert loosening(old, with_sites) == []  # it still closes every app, and blocks a site
+    assert loosening(with_sites, old) == ["fewer sites blocked"]
+    limit = parse_rule("tube", "limit", {"per_day": "30m", "sites": "youtube.com"})
+    wider = parse_rule("tube", "limit", {"per_day": "30m", "sites": "youtube.com,x.com"})
+    assert loosening(limit, wider) == [] and loosening(wider, limit) == ["fewer sites blocked"]

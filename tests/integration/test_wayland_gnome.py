@@ -167,7 +167,7 @@ def test_focus_events_and_the_lock_signal_reach_the_backends(
         assert seen.pid == terminal.pid
         assert source._pushed == (seen,)  # from the signal itself: no GetFocus round trip
         assert seen.title == "Wayland Terminal"
-        assert lock_state.service.bus_name == "org.gnome.ScreenSaver"
+        assert lock_state.service.bus_name == "org.gnome.Shell.ScreenShield"  # no proxy started
         assert answered(lock_state) is False
         rule = MatchRule(type="signal", interface="org.gnome.ScreenSaver", member="ActiveChanged")
         signals.send_and_get_reply(message_bus.AddMatch(rule), timeout=10)

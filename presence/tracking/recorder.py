@@ -102,8 +102,8 @@ class Recorder:
             self.store.save_spans(self.device_id, self.run_id, batch)
         except StorageError as exc:
             if not self._failing:
-                where = "spooling them on disk" if self.spool else "holding them in memory"
-                log.error("cannot write spans to the database, %s: %s", where, exc.message)
+                where = "spooling spans on disk" if self.spool else "holding spans in memory"
+                log.error("cannot write to the database, %s: %s", where, exc.message)
                 self._failing = True
             self._flushed_at = mono  # retry at the next flush period, not every tick
             self._to_spool(batch)

@@ -88,7 +88,7 @@ def test_two_daemons_ride_out_a_server_outage(
         try:
             time.sleep(OUTAGE)
             for daemon in daemons.values():
-                assert "spooling them on disk" in daemon.log()
+                assert "spooling spans on disk" in daemon.log()
         finally:
             postgres_server.start()
         for daemon in daemons.values():

@@ -167,6 +167,24 @@ class ReportQueries(Queries):
             enforcement_log.c.device_id.in_(device_ids), enforcement_log.c.device_id.is_(None)
         )
 
+    def _for_people(self) -> Any:
+        """With `people` (issue 12: adherence per person), only events logged while one of
+        them ran the daemon of the event's device; events without a device count for all."""
+        if self.people is None:
+            return and_(True)
+        log, runs = enforcement_log.c, daemon_runs.c
+        theirs = (
+            select(runs.id)
+            .where(
+                runs.device_id == log.device_id,
+                runs.person.in_(self.people),
+                runs.started <= log.ts,
+                or_(runs.ended.is_(None), runs.ended >= log.ts),
+            )
+            .exists()
+        )
+        return or_(log.device_id.is_(None), theirs)
+
     def log_events(
         self, start: datetime, end: datetime, device_ids: Sequence[int] | None
     ) -> list[LogEvent]:
@@ -182,7 +200,9 @@ class ReportQueries(Queries):
             select(
                 log.rule_name, log.occurrence_start, log.ts, log.event, log.detail, log.device_id
             )
-            .where(in_period, log.event.in_(COUNTED), self._for_devices(device_ids))
+            .where(
+                in_period, log.event.in_(COUNTED), self._for_devices(device_ids), self._for_people()
+            )
             .order_by(log.rule_name, log.occurrence_start, log.ts)
         )
         with self._begin() as c:
@@ -203,6 +223,7 @@ class ReportQueries(Queries):
                 log.occurrence_start.is_not(None),
                 log.occurrence_start < ts(until),
                 self._for_devices(device_ids),
+                self._for_people(),
             )
             .group_by(log.rule_name, log.occurrence_start)
             .order_by(log.rule_name, log.occurrence_start.desc())

@@ -138,7 +138,7 @@ def cost(gnome: GnomeSession, seconds: float) -> dict[str, float]:
         "gnome_cpu_max_percent": max(cpu),
         "gnome_rss_max_mb": max(rss) / 1e6,
     }
-    for line in dict.fromkeys(ln.split("presence.daemon.main: ", 1)[-1] for ln in backends):
+    for line in dict.fromkeys(ln.split("presence.daemon.parts: ", 1)[-1] for ln in backends):
         print(f"cost: {line}")
     print(
         f"cost: {seconds / 60:g} min at a 1 s tick on GNOME Shell: CPU median "

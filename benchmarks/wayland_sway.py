@@ -80,7 +80,7 @@ def session(sway: SwayServer, minutes: float) -> dict[str, float]:
         time.sleep(2)
         rss.append(proc.memory_info().rss)
         backends = ", ".join(
-            line.split("INFO presence.daemon.main: ")[-1]
+            line.split("INFO presence.daemon.parts: ")[-1]
             for line in daemon.log().splitlines()
             if ": using " in line
         )

@@ -13,7 +13,8 @@ import pytest
 from presence.core.clock import FakeClock
 from presence.core.errors import ConfigError, StorageError
 from presence.core.model import InputCounts, Span, SpanState, WindowInfo
-from presence.daemon.main import Daemon, _factory
+from presence.daemon.loop import Daemon
+from presence.daemon.parts import factory as _factory
 from presence.health import faults as published
 from presence.health.status import daemon_status
 from presence.platform.base import Session

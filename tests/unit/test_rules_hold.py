@@ -13,7 +13,7 @@ import pytest
 from presence.core.clock import FakeClock
 from presence.core.errors import ConfigError, InputError
 from presence.core.model import InputCounts, Span, SpanState, WindowInfo
-from presence.daemon.main import Daemon
+from presence.daemon.loop import Daemon
 from presence.enforce import Enforcer
 from presence.enforce.worker import EnforcementWorker
 from presence.platform.capability import Capability

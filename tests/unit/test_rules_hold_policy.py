@@ -17,7 +17,8 @@ from sqlalchemy import text
 from presence.core.clock import FakeClock
 from presence.core.errors import InputError, StorageError
 from presence.core.model import Span, SpanState
-from presence.daemon.main import _day_start, _rules_zone
+from presence.daemon.parts import day_start as _day_start
+from presence.daemon.parts import rules_zone as _rules_zone
 from presence.daemon.session_lock import SessionLock
 from presence.health.enforcement import enforcement_file
 from presence.health.enforcement import write as publish

@@ -20,11 +20,11 @@ import tomli_w
 
 from presence.core.errors import InputError
 from presence.rulebook.policy import defaults_from, rule_policy
+from presence.rules.bounds import check_new
 from presence.rules.cooldown import Change, loosening, plan_change
 from presence.rules.model import (
     Rule,
     RuleKind,
-    check_new,
     file_label,
     parse_kind,
     parse_name,

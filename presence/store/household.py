@@ -1,9 +1,10 @@
 """Devices, zones and people on a shared database (issue 12).
 
 A device registers itself at daemon start (platform, `last_seen`); its last contact shown is
-the later of that and its daemons' heartbeats (`daemon_runs.last_seen`); a zone is a name on the device (`bedroom`), so a rule naming a zone binds every
-device put in it, also one added later; a person is who ran a daemon (`daemon_runs.person`),
-so a shared family PC reports each person apart.
+the later of that and its daemons' heartbeats (`daemon_runs.last_seen`); a zone is a name on
+the device (`bedroom`), so a rule naming a zone binds every device put in it, also one added
+later; a person is who ran a daemon (`daemon_runs.person`), so a shared family PC reports each
+person apart.
 """
 
 from __future__ import annotations

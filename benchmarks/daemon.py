@@ -26,7 +26,7 @@ from typing import Any
 
 import psutil
 
-from presence.core.model import SpanState
+from benchmarks.session_cost import CostSamples, recorded_active, score, switch_and_sample
 from tests.integration.daemon_process import DaemonProcess, without_bus
 from tests.integration.x11_driver import XDriver
 from tests.integration.xserver import XSession, x_server
@@ -83,17 +83,9 @@ def accuracy(x: XSession, root: Path, minutes: float = 2.0) -> dict[str, float]:
     finally:
         daemon.kill()
         driver.close()
-    recorded: dict[str, float] = defaultdict(float)
-    for span in daemon.spans():
-        if span.state is SpanState.ACTIVE and span.app is not None:
-            recorded[span.app] += span.seconds
-    errors = {app: recorded[app] - truth[app] for app in truth}
-    worst = max(abs(e) for e in errors.values())
-    for app in sorted(truth):
-        print(
-            f"accuracy: {app:9s} truth {truth[app]:7.2f} s  recorded {recorded[app]:7.2f} s  "
-            f"error {errors[app]:+6.3f} s"
-        )
+    worst = score(
+        truth, recorded_active(daemon.spans()), app_width=9, seconds_width=7, error_width=6
+    )
     print(
         f"accuracy: worst per-app error {worst:.3f} s over {minutes:g} min, "
         f"{len(switched)} switches (target <= 0.25 s)"
@@ -115,31 +107,21 @@ def cost(x: Any, root: Path, seconds: float) -> dict[str, float]:
     daemon.stop(signal.SIGTERM)
     daemon.start()
     assert daemon.proc is not None
-    proc = psutil.Process(daemon.proc.pid)
-    cpu: list[float] = []
-    rss: list[int] = []
+    samples = CostSamples(daemon.proc.pid)
+
+    def act() -> None:
+        x.focus(rng.choice(windows))
+        x.type_text("ab")
+
     try:
         daemon.wait_for_log("using x11")
         time.sleep(3)  # let start-up settle; it is measured separately (ready)
-        proc.cpu_percent(None)
-        deadline = time.monotonic() + seconds
-        next_sample = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            x.focus(rng.choice(windows))
-            x.type_text("ab")
-            time.sleep(min(rng.uniform(3, 15), max(0.0, deadline - time.monotonic())))
-            if time.monotonic() >= next_sample:
-                next_sample += 10
-                cpu.append(proc.cpu_percent(None))
-                rss.append(proc.memory_info().rss)
+        switch_and_sample(samples, seconds, act, rng)
         daemon.stop(signal.SIGTERM)
     finally:
         daemon.kill()
-    figures = {
-        "cpu_median_percent": statistics.median(cpu),
-        "cpu_max_percent": max(cpu),
-        "rss_max_mb": max(rss) / 1e6,
-        "rss_median_mb": statistics.median(rss) / 1e6,
+    figures = samples.figures() | {
+        "rss_median_mb": statistics.median(samples.rss) / 1e6,
         "rss_first_start_mb": first_rss / 1e6,
     }
     print(

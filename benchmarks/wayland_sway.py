@@ -13,13 +13,10 @@ from __future__ import annotations
 import os
 import random
 import signal
-import statistics
 import time
 from collections import defaultdict
 
-import psutil
-
-from presence.core.model import SpanState
+from benchmarks.session_cost import CostSamples, recorded_active, score
 from tests.integration.desktop_user import desktop_user
 from tests.integration.wayland_sway import SwayServer, UserDaemonProcess, sway_server
 
@@ -48,16 +45,13 @@ def session(sway: SwayServer, minutes: float) -> dict[str, float]:
     daemon.stop(signal.SIGTERM)
     daemon.start()
     assert daemon.proc is not None
-    proc = psutil.Process(daemon.proc.pid)
+    samples = CostSamples(daemon.proc.pid)
     truth: dict[str, float] = defaultdict(float)
-    cpu: list[float] = []
-    rss: list[int] = []
     backends = ""
     try:
         daemon.wait_for_log("whether the screen is locked: using")
         time.sleep(1)  # start-up settles; the daemon benchmark measures it separately
-        proc.cpu_percent(None)
-        next_sample = time.monotonic() + 10
+        samples.begin()
         deadline = time.time() + minutes * 60
         previous: tuple[str, float] | None = None
         while time.time() < deadline:
@@ -70,15 +64,12 @@ def session(sway: SwayServer, minutes: float) -> dict[str, float]:
             while time.time() < until - 1.3:
                 sway.type(rng.choice(["ls", "echo", "ab", "xy"]))
                 time.sleep(rng.uniform(0.3, 1.2))
-                if time.monotonic() >= next_sample:
-                    next_sample += 10
-                    cpu.append(proc.cpu_percent(None))
-                    rss.append(proc.memory_info().rss)
+                samples.sample_if_due()
             time.sleep(max(0.0, until - time.time()))
         assert previous is not None
         truth[previous[0]] += _focus(sway, "parking") - previous[1]
         time.sleep(2)
-        rss.append(proc.memory_info().rss)
+        samples.sample_rss()
         backends = ", ".join(
             line.split("INFO presence.daemon.parts: ")[-1]
             for line in daemon.log().splitlines()
@@ -87,28 +78,13 @@ def session(sway: SwayServer, minutes: float) -> dict[str, float]:
         daemon.stop(signal.SIGTERM)
     finally:
         daemon.kill()
-    recorded: dict[str, float] = defaultdict(float)
-    for span in daemon.spans():
-        if span.state is SpanState.ACTIVE and span.app is not None:
-            recorded[span.app] += span.seconds
-    errors = {app: recorded[app] - truth[app] for app in truth}
-    worst = max(abs(e) for e in errors.values())
     print(f"backends: {backends[-400:]}")
-    for app in sorted(truth):
-        print(
-            f"accuracy: {app:6s} truth {truth[app]:6.2f} s  recorded {recorded[app]:6.2f} s  "
-            f"error {errors[app]:+6.3f} s"
-        )
-    figures = {
-        "accuracy_worst_error_s": worst,
-        "cpu_median_percent": statistics.median(cpu),
-        "cpu_max_percent": max(cpu),
-        "rss_max_mb": max(rss) / 1e6,
-    }
+    worst = score(truth, recorded_active(daemon.spans()), app_width=6, error_width=6)
+    figures = {"accuracy_worst_error_s": worst} | samples.figures()
     print(
         f"accuracy: worst per-app error {worst:.3f} s over {minutes:g} min (target <= 0.25 s)\n"
         f"cost: CPU median {figures['cpu_median_percent']:.2f} % of one core "
-        f"(max {figures['cpu_max_percent']:.2f} %, {len(cpu)} samples), "
+        f"(max {figures['cpu_max_percent']:.2f} %, {len(samples.cpu)} samples), "
         f"RSS max {figures['rss_max_mb']:.1f} MB (targets <= 0.3 %, <= 60 MB)"
     )
     return figures

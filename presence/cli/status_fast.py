@@ -14,7 +14,6 @@ with --follow, for persist mode), `polybar` (one plain line).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from presence.core.duration import format_duration
+from presence.daemon.session_lock import lock_holder
 from presence.health import snapshot
 
 FORMATS = ("text", "json", "waybar", "i3blocks", "polybar")
@@ -87,24 +87,6 @@ def describe(backends: dict[str, str | None]) -> str:
         missing = "its log only" if key == "notify" else "no"
         parts.append(f"{purpose}: {backends.get(key) or missing}")
     return "; ".join(parts)
-
-
-def lock_holder(lock_file: Path) -> int | None:
-    """The pid holding the daemon's session lock, or None (as SessionLock.holder)."""
-    try:
-        fd = os.open(lock_file, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            text = os.read(fd, 32).decode(errors="replace").strip()
-            return int(text) if text.isdigit() else None
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
 
 
 def live(run_dir: Path) -> dict[str, Any] | None:

@@ -45,22 +45,29 @@ class SessionLock:
 
     def holder(self) -> int | None:
         """The pid of the daemon holding the lock, or None when nobody holds it."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY)
-        except OSError:
-            return None
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                text = os.read(fd, 32).decode(errors="replace").strip()
-                return int(text) if text.isdigit() else None
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            return None
-        finally:
-            os.close(fd)
+        return lock_holder(self.path)
 
     def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def lock_holder(path: Path) -> int | None:
+    """The pid of the daemon holding the lock file `path`, or None when nobody holds it (or
+    the file is missing or unreadable). Takes the lock shared for a moment when it is free;
+    never blocks."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.read(fd, 32).decode(errors="replace").strip()
+            return int(text) if text.isdigit() else None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)

@@ -12,14 +12,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from presence.core.errors import BackendError
 from presence.platform.base import AppWindow, Probe, Session
 from presence.platform.hyprland_window import (
-    NO_INSTANCE_HINT,
     probe_hyprland,
     request,
     request_json,
-    socket_dir,
+    require_socket_dir,
     window_info,
 )
 from presence.platform.process_tree import ProcessTreeControl, protected_pids
@@ -43,10 +41,7 @@ class HyprlandAppController(ProcessTreeControl):
 
     def __init__(self, session: Session) -> None:
         """Find the instance's sockets. Raises BackendError when there are none."""
-        directory = socket_dir(session)
-        if directory is None:
-            raise BackendError("no Hyprland IPC socket", hint=NO_INSTANCE_HINT)
-        self._dir: Path = directory
+        self._dir: Path = require_socket_dir(session)
         self._protected = protected_pids()
 
     def windows(self) -> list[AppWindow]:

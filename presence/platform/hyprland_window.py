@@ -74,6 +74,14 @@ def socket_dir(session: Session) -> Path | None:
     return None
 
 
+def require_socket_dir(session: Session) -> Path:
+    """socket_dir(session); raises BackendError (with the hint) when there is none."""
+    directory = socket_dir(session)
+    if directory is None:
+        raise BackendError("no Hyprland IPC socket", hint=NO_INSTANCE_HINT)
+    return directory
+
+
 def _is_socket(path: Path) -> bool:
     """A socket owned by this user (in shared /tmp another user could plant one)."""
     try:
@@ -168,9 +176,7 @@ class HyprlandWindowSource:
 
     def __init__(self, session: Session) -> None:
         """Check that the instance answers. Raises BackendError when it does not."""
-        directory = socket_dir(session)
-        if directory is None:
-            raise BackendError("no Hyprland IPC socket", hint=NO_INSTANCE_HINT)
+        directory = require_socket_dir(session)
         self._dir = directory
         version = request_json(directory, "j/version")
         log.debug("Hyprland %s", version.get("tag") if isinstance(version, dict) else version)

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import psutil
 import Xlib.display
 import Xlib.error
 from Xlib import X, Xatom
@@ -19,6 +18,7 @@ from Xlib.ext import res
 from presence.core.errors import BackendError
 from presence.core.model import WindowInfo
 from presence.platform.base import Probe, Session
+from presence.platform.process_tree import process_name
 from presence.platform.x11_display import CONNECTION_LOST, connect, probe_display
 from presence.platform.x11_focus_events import X11FocusWatcher
 
@@ -249,7 +249,7 @@ class X11WindowSource:
         wm_class = window.get_property(Xatom.WM_CLASS, X.AnyPropertyType, 0, _CLASS_LONGS)
         pid = self._pid(window)
         title = self._title(window)
-        app = _class_of(wm_class) or _process_name(pid) or "unknown"
+        app = _class_of(wm_class) or process_name(pid) or "unknown"
         log.debug("focused: app=%s pid=%s title=%r", app, pid, title)
         return WindowInfo(app=app, title=title, pid=pid)
 
@@ -324,15 +324,6 @@ def _class_of(prop: Any) -> str | None:
     if len(parts) < 2 or not parts[1]:
         return None
     return parts[1].decode("latin-1")
-
-
-def _process_name(pid: int | None) -> str | None:
-    if pid is None:
-        return None
-    try:
-        return psutil.Process(pid).name() or None
-    except psutil.Error:
-        return None
 
 
 # COMPOUND_TEXT (X Consortium "Compound Text Encoding"): Latin-1 by default, other character

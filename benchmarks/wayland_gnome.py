@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import time
 
@@ -31,6 +30,7 @@ from benchmarks.session_cost import (
     switch_and_sample,
 )
 from tests.integration.desktop_user import desktop_user
+from tests.integration.user_session import discard
 from tests.integration.wayland_gnome import GnomeSession, GnomeWindow, start_gnome
 from tests.integration.wayland_sway import UserDaemonProcess
 
@@ -123,9 +123,7 @@ def run() -> dict[str, float]:
         try:
             figures |= step(gnome)
         finally:
-            gnome.stop()
-            shutil.rmtree(gnome.runtime, ignore_errors=True)
-            shutil.rmtree(gnome.work, ignore_errors=True)
+            discard(gnome)
     return figures
 
 

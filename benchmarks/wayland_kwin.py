@@ -28,6 +28,7 @@ from benchmarks.session_cost import (
     switch_and_sample,
 )
 from tests.integration.desktop_user import desktop_user
+from tests.integration.user_session import discard
 from tests.integration.wayland_kwin import KWinSession, KWinWindow, start_kwin
 from tests.integration.wayland_sway import UserDaemonProcess
 
@@ -127,9 +128,7 @@ def run() -> dict[str, float]:
         try:
             figures |= step(kwin)
         finally:
-            kwin.stop()
-            shutil.rmtree(kwin.runtime, ignore_errors=True)
-            shutil.rmtree(kwin.work, ignore_errors=True)
+            discard(kwin)
     return figures
 
 

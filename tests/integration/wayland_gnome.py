@@ -30,7 +30,6 @@ serves the fake display manager (used by the fixture).
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,6 +53,7 @@ from tests.integration.components import missing_component, require
 from tests.integration.desktop_user import REPO, DesktopUser
 from tests.integration.fake_services import FakeObject, serve
 from tests.integration.sessionbus import _CONFIG, _read_line, _stop
+from tests.integration.user_session import abandon, discard, stop_processes, user_bus
 
 START_TIMEOUT = 40.0  # the shell answers in ~1 s; a loaded 2-core machine needs margin
 WIDTH, HEIGHT = 1280, 800
@@ -223,8 +223,7 @@ class GnomeSession:
     def stop(self) -> None:
         if self.bus is not None:
             self.bus.close()
-        for process in reversed(self.processes):
-            _stop(process)
+        stop_processes(self.processes)
 
 
 def _bus_config(directory: Path, servicedir: Path | None) -> str:
@@ -241,20 +240,10 @@ def _private_bus(
     directory = runtime / name
     directory.mkdir(mode=0o755)
     user.chown(directory)
-    config = work / f"{name}.conf"
-    config.write_text(_bus_config(directory, servicedir))
-    config.chmod(0o644)
-    process = user.popen(
-        ["dbus-daemon", f"--config-file={config}", "--print-address=1", "--nofork", "--nopidfile"],
-        user.base_env(runtime),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+    text = _bus_config(directory, servicedir)
+    return user_bus(
+        user, runtime, work / f"{name}.conf", text, f"dbus-daemon ({name})", START_TIMEOUT
     )
-    try:
-        return process, _read_line(process, START_TIMEOUT, f"dbus-daemon ({name})")
-    except (TimeoutError, RuntimeError):
-        _stop(process)
-        raise
 
 
 def _display_manager(address: str) -> subprocess.Popen[bytes]:
@@ -358,10 +347,7 @@ def start_gnome(user: DesktopUser, socket: str = "presence-gnome") -> GnomeSessi
             time.sleep(0.05)
         return session
     except BaseException:
-        for process in reversed(processes):
-            _stop(process)
-        shutil.rmtree(runtime, ignore_errors=True)
-        shutil.rmtree(work, ignore_errors=True)
+        abandon(processes, runtime, work)
         raise
 
 
@@ -372,9 +358,7 @@ def gnome_session(wayland_user: DesktopUser) -> Iterator[GnomeSession]:
     try:
         yield session
     finally:
-        session.stop()
-        shutil.rmtree(session.runtime, ignore_errors=True)
-        shutil.rmtree(session.work, ignore_errors=True)
+        discard(session)
 
 
 # -- the fake display manager --------------------------------------------------------------

@@ -32,7 +32,8 @@ import pytest
 
 from tests.integration.components import require
 from tests.integration.desktop_user import DesktopUser
-from tests.integration.sessionbus import _CONFIG, _read_line, _stop
+from tests.integration.sessionbus import _CONFIG
+from tests.integration.user_session import abandon, discard, stop_processes, user_bus
 
 KWIN_BINARY = "/usr/bin/kwin_wayland"
 START_TIMEOUT = 30.0  # seconds: KWin starts in ~0.2 s, Xwayland and a loaded machine add more
@@ -212,8 +213,7 @@ class KWinSession:
         return "boolean true" in self.screensaver("GetActive")
 
     def stop(self) -> None:
-        for process in reversed(self.processes):
-            _stop(process)
+        stop_processes(self.processes)
 
 
 # KWin 6 renamed clients to windows: `windowList()`/`activeWindow`; KWin 5 has
@@ -236,20 +236,8 @@ def _kwin_copy(directory: Path) -> Path:
 def _private_bus(
     user: DesktopUser, runtime: Path, work: Path
 ) -> tuple[subprocess.Popen[bytes], str]:
-    config = work / "bus.conf"
-    config.write_text(_CONFIG.format(directory=runtime, servicedir=""))
-    config.chmod(0o644)
-    process = user.popen(
-        ["dbus-daemon", f"--config-file={config}", "--print-address=1", "--nofork", "--nopidfile"],
-        user.base_env(runtime),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        return process, _read_line(process, START_TIMEOUT, "dbus-daemon")
-    except (TimeoutError, RuntimeError):
-        _stop(process)
-        raise
+    text = _CONFIG.format(directory=runtime, servicedir="")
+    return user_bus(user, runtime, work / "bus.conf", text, "dbus-daemon", START_TIMEOUT)
 
 
 def start_kwin(user: DesktopUser, socket: str = "presence-kwin") -> KWinSession:
@@ -312,10 +300,7 @@ def start_kwin(user: DesktopUser, socket: str = "presence-kwin") -> KWinSession:
             time.sleep(0.05)
         return session
     except BaseException:
-        for process in reversed(processes):
-            _stop(process)
-        shutil.rmtree(runtime, ignore_errors=True)
-        shutil.rmtree(work, ignore_errors=True)
+        abandon(processes, runtime, work)
         raise
 
 
@@ -326,6 +311,4 @@ def kwin_session(wayland_user: DesktopUser) -> Iterator[KWinSession]:
     try:
         yield session
     finally:
-        session.stop()
-        shutil.rmtree(session.runtime, ignore_errors=True)
-        shutil.rmtree(session.work, ignore_errors=True)
+        discard(session)

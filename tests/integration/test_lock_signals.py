@@ -9,6 +9,8 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -27,57 +29,59 @@ def wait_for(event: threading.Event, what: str) -> None:
     event.clear()
 
 
-def test_active_changed_wakes_and_is_remembered(
-    session_bus: PrivateBus, fake_screensaver: FakeService
-) -> None:
-    backend = ScreenSaverLockState(Session.from_env(session_bus.env), timeout=5.0)
+@contextmanager
+def watching(
+    bus: PrivateBus, timeout: float
+) -> Iterator[tuple[ScreenSaverLockState, threading.Event]]:
+    """The lock-state backend on `bus`, watched (the event is set at each wake); closed after."""
+    backend = ScreenSaverLockState(Session.from_env(bus.env), timeout=timeout)
     woken = threading.Event()
     backend.watch(woken.set)
     try:
+        yield backend, woken
+    finally:
+        backend.close()
+
+
+def lock(service: FakeService, woken: threading.Event) -> None:
+    """The screensaver says it is active; the backend must wake."""
+    screensaver_active(service, True)
+    wait_for(woken, "no wake at the lock")
+
+
+def test_active_changed_wakes_and_is_remembered(
+    session_bus: PrivateBus, fake_screensaver: FakeService
+) -> None:
+    with watching(session_bus, 5.0) as (backend, woken):
         assert backend.signalled is None
-        screensaver_active(fake_screensaver, True)
-        wait_for(woken, "no wake at the lock")
+        lock(fake_screensaver, woken)
         assert backend.signalled is True
         assert backend.locked() is True
         screensaver_active(fake_screensaver, False)
         wait_for(woken, "no wake at the unlock")
         assert backend.signalled is False
-    finally:
-        backend.close()
 
 
 def test_no_answer_in_time_falls_back_to_the_last_signal(
     session_bus: PrivateBus, fake_screensaver: FakeService
 ) -> None:
-    backend = ScreenSaverLockState(Session.from_env(session_bus.env), timeout=0.3)
-    woken = threading.Event()
-    backend.watch(woken.set)
-    try:
-        screensaver_active(fake_screensaver, True)
-        wait_for(woken, "no wake at the lock")
+    with watching(session_bus, 0.3) as (backend, woken):
+        lock(fake_screensaver, woken)
         os.kill(fake_screensaver.pid, signal.SIGSTOP)
         try:
             assert backend.locked() is True  # GetActive timed out; the signal said locked
         finally:
             os.kill(fake_screensaver.pid, signal.SIGCONT)
-    finally:
-        backend.close()
 
 
 def test_a_service_that_leaves_takes_its_signalled_state_along(
     session_bus: PrivateBus, fake_screensaver: FakeService
 ) -> None:
-    backend = ScreenSaverLockState(Session.from_env(session_bus.env), timeout=5.0)
-    woken = threading.Event()
-    backend.watch(woken.set)
-    try:
-        screensaver_active(fake_screensaver, True)
-        wait_for(woken, "no wake at the lock")
+    with watching(session_bus, 5.0) as (backend, woken):
+        lock(fake_screensaver, woken)
         fake_screensaver.stop()
         deadline = time.monotonic() + WAIT
         while backend.signalled is not None and time.monotonic() < deadline:
             time.sleep(0.02)
         assert backend.signalled is None
         assert backend.locked() is None
-    finally:
-        backend.close()

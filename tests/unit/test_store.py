@@ -8,15 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
 from presence.core.errors import StorageError
-from presence.core.model import Span, SpanState
 from presence.store import Store
 from presence.store.database import HEAD_REVISION, head_revision
-from presence.store.reporting import ReportQueries
-from presence.store.schema import metadata
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
@@ -44,13 +39,6 @@ def test_database_is_private_and_wal(tmp_path: Path) -> None:
 
 def test_head_constant_matches_the_migration_scripts() -> None:
     assert head_revision() == HEAD_REVISION
-
-
-def test_migrations_build_exactly_the_declared_schema(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'p.db'}")
-    with store.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), metadata)
-    assert diff == []
 
 
 def test_migrate_twice_is_a_noop(tmp_path: Path) -> None:
@@ -87,42 +75,6 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
 def test_bad_url_is_a_clear_error() -> None:
     with pytest.raises(StorageError):
         Store.open("nonsense")
-
-
-def test_upsert_by_uid_is_idempotent(store: Store) -> None:
-    device = store.device("laptop", "host", T0)
-    run = store.start_run(device.id, 1, "0", T0)
-    span = Span(at(0), at(10), "A", "t", SpanState.ACTIVE)
-    store.save_spans(device.id, run, [span])
-    span.end = at(25)
-    store.save_spans(device.id, run, [span])
-    store.save_spans(device.id, run, [span])
-    spans = store.spans_between(at(0), at(100))
-    assert len(spans) == 1 and spans[0].end == at(25) and spans[0].uid == span.uid
-
-
-def test_title_usage_clips_spans_to_the_period_in_sql(store: Store) -> None:
-    device = store.device("laptop", "host", T0)
-    store.save_spans(
-        device.id,
-        None,
-        [
-            Span(at(0), at(100), "A", None, SpanState.ACTIVE),
-            Span(at(100), at(160), "B", None, SpanState.ACTIVE),
-            Span(at(160), at(400), "B", None, SpanState.IDLE),
-            Span(at(400), at(500), None, None, SpanState.LOCKED),
-        ],
-    )
-    queries = ReportQueries.of(store)
-    usage = {(u.app, u.state): u.seconds for u in queries.title_usage(at(50), at(450), [device.id])}
-    assert usage == {
-        ("A", "active"): 50,
-        ("B", "active"): 60,
-        ("B", "idle"): 240,
-        (None, "locked"): 50,
-    }
-    other = store.device("desktop", "host2", T0)
-    assert list(queries.title_usage(at(0), at(500), [other.id])) == []
 
 
 def test_pauses(store: Store) -> None:

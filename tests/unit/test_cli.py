@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import typer.main
 
-from presence.cli import _command, main
+from presence.cli import _command
 from presence.cli.app import app
 from presence.cli.run import parser
 from presence.core.errors import ExitCode
@@ -19,6 +19,7 @@ from presence.core.model import Span, SpanState
 from presence.settings.files import Paths, database_url
 from presence.settings.schema import Settings
 from presence.store import Store
+from tests.unit.entry_point import run_presence
 
 
 @pytest.fixture
@@ -26,16 +27,7 @@ def home(private_home: Path) -> Path:
     return private_home
 
 
-def cli(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["presence", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
+cli = run_presence  # the name the other CLI tests import
 
 
 def test_config_path_and_show(

@@ -3,40 +3,27 @@ what to do; a documented exit status, never an internal error) or handled right.
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from presence.cli import main
 from presence.core.duration import format_until
 from presence.core.errors import ExitCode
+from tests.unit.entry_point import EntryPoint, home_with_config
 
 
 @pytest.fixture
 def home(private_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("COLUMNS", "200")
-    config = private_home / "cfg" / "presence" / "config.toml"
-    config.parent.mkdir()
-    config.write_text('[device]\nname = "vm"\n[reports]\ntimezone = "UTC"\n')
-    return private_home
+    config = '[device]\nname = "vm"\n[reports]\ntimezone = "UTC"\n'
+    return home_with_config(private_home, monkeypatch, config)
 
 
-class Cli:
-    def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-        self.capsys = capsys
-        self.monkeypatch = monkeypatch
-
+class Cli(EntryPoint):
     def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.monkeypatch.setattr(sys, "argv", ["presence", *args])
-        with pytest.raises(SystemExit) as exited:
-            main()
-            raise SystemExit(0)
-        out, err = self.capsys.readouterr()
-        code = exited.value.code
+        code, out, err = super().__call__(*args)
         assert "internal error" not in err and "Traceback" not in err
-        return (code if isinstance(code, int) else 0), out, err
+        return code, out, err
 
     def refused(self, *args: str, code: int = ExitCode.INPUT) -> str:
         got, out, err = self(*args)

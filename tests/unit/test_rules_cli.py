@@ -3,39 +3,21 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from presence.cli import main
 from presence.core.errors import ExitCode
+from tests.unit.entry_point import EntryPoint, home_with_config
 
 
 @pytest.fixture
 def home(private_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    tmp_path = private_home
-    monkeypatch.setenv("COLUMNS", "200")  # rich wraps at the terminal's width
-    config = tmp_path / "cfg" / "presence" / "config.toml"
-    config.parent.mkdir()
-    config.write_text('[device]\nname = "laptop"\n[reports]\ntimezone = "Europe/Berlin"\n')
-    return tmp_path
+    config = '[device]\nname = "laptop"\n[reports]\ntimezone = "Europe/Berlin"\n'
+    return home_with_config(private_home, monkeypatch, config)
 
 
-class Cli:
-    def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-        self.capsys = capsys
-        self.monkeypatch = monkeypatch
-
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        self.monkeypatch.setattr(sys, "argv", ["presence", *args])
-        with pytest.raises(SystemExit) as exited:
-            main()
-            raise SystemExit(0)
-        out, err = self.capsys.readouterr()
-        code = exited.value.code
-        return (code if isinstance(code, int) else 0), out, err
-
+class Cli(EntryPoint):
     def ok(self, *args: str) -> str:
         code, out, err = self(*args)
         assert code == 0, err

@@ -12,27 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from presence.cli import main
 from presence.core.errors import ExitCode
 from presence.core.model import Span, SpanState
 from presence.settings.files import Paths, database_url
 from presence.settings.schema import Settings
 from presence.store import RuleStore, Store
+from tests.unit.entry_point import run_presence
 
 DAY1 = datetime(2026, 6, 10, 10, 0, tzinfo=UTC)
 DAY2 = datetime(2026, 6, 12, 10, 0, tzinfo=UTC)
 
 
-def cli(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["presence", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
+cli = run_presence
 
 
 @pytest.fixture

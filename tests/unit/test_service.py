@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from presence.cli import main
 from presence.cli import service as service_cli
 from presence.core.errors import ExitCode, ServiceError
 from presence.install import service
@@ -23,6 +22,7 @@ from presence.install.service_files import (
     systemd_exec,
     unit_text,
 )
+from tests.unit.entry_point import run_presence
 
 REPO = Path(__file__).resolve().parents[2]
 COMMAND = ["/opt/presence/bin/presence", "run"]
@@ -276,13 +276,7 @@ def test_the_real_runner_reports_a_missing_program_as_127() -> None:
 def cli(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["presence", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
+    return run_presence(capsys, monkeypatch, *args)
 
 
 @pytest.fixture

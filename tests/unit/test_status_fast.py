@@ -6,7 +6,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from presence.cli import main, status_fast
+from presence.cli import status_fast
 from presence.core.errors import ExitCode
 from presence.core.model import Span, SpanState
 from presence.daemon.glance import smallest_limit, windows
@@ -25,6 +24,7 @@ from presence.settings.files import Paths, database_url
 from presence.settings.schema import Settings
 from presence.store import Store
 from presence.store.totals import Totals
+from tests.unit.entry_point import run_presence
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 27, 19, 30, tzinfo=UTC)  # 20:30 in Berlin, a Friday
@@ -206,16 +206,7 @@ def test_active_seconds_clip_to_the_day(private_home: Path) -> None:
     assert totals.active_seconds(device.id + 1, lo, lo + timedelta(hours=1)) == 0
 
 
-def _main(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["presence", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 0), out, err
+_main = run_presence
 
 
 def test_bar_formats_without_a_daemon_both_paths(

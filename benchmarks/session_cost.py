@@ -1,22 +1,33 @@
 """What the session benchmarks (daemon.py on X11, wayland_gnome.py, wayland_kwin.py,
 wayland_sway.py) measure the same way: the daemon process's cost (CPU % of one core sampled
 every 10 s, RSS peak) and the accuracy score (each app's recorded active time against the
-script's truth), with the lines they print.
+script's truth), with the lines they print; and what the GNOME and KWin benchmarks share:
+the GTK apps their scripts switch between, and the whole cost run of a desktop's daemon.
 """
 
 from __future__ import annotations
 
 import random
+import signal
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 import psutil
 
 from presence.core.model import Span, SpanState
+from tests.integration.daemon_process import DaemonProcess
 
 SAMPLE_EVERY = 10.0  # seconds between CPU/RSS samples
+GTK_APPS = {  # app id -> the command that opens its window (the GNOME and KWin scripts)
+    "org.freedesktop.weston.wayland-terminal": ["weston-terminal"],
+    "gtk3-demo": ["gtk3-demo"],
+    "gtk3-widget-factory": ["gtk3-widget-factory"],
+}
+PARKING = ("gtk3-icon-browser", ["gtk3-icon-browser"])  # focused after a script; not scored
+W = TypeVar("W")
 
 
 class CostSamples:
@@ -151,3 +162,44 @@ def scripted_switches(
         previous = (app, switched)
         poke_until(poke, min(switched + rng.uniform(5, 30), end), rng)
     return truth, previous
+
+
+def gtk_windows(
+    spawn: Callable[[Sequence[str]], object], wait_window: Callable[[str], W]
+) -> dict[str, W]:
+    """Open every GTK_APPS window and the PARKING one; each app's window once it is mapped."""
+    for argv in [*GTK_APPS.values(), PARKING[1]]:
+        spawn(argv)
+    return {app: wait_window(app) for app in [*GTK_APPS, PARKING[0]]}
+
+
+def desktop_cost(
+    daemon: DaemonProcess,
+    ready: str,
+    act: Callable[[], None],
+    rng: random.Random,
+    seconds: float,
+    prefix: str,
+    desktop: str,
+) -> dict[str, float]:
+    """The Wayland desktops' cost run: a first start (it creates the database), then the
+    measured second start, settled 3 s after `ready` is logged, `act()` every 3-15 s for
+    `seconds`. Prints the backends and the cost line; returns the {prefix}* figures."""
+    daemon.start()  # the first start creates the database; the measured run is the second
+    daemon.wait_for_log(ready)
+    daemon.stop(signal.SIGTERM)
+    daemon.start()
+    assert daemon.proc is not None
+    samples = CostSamples(daemon.proc.pid)
+    try:
+        daemon.wait_for_log(ready)
+        time.sleep(3)  # start-up is not the steady state
+        switch_and_sample(samples, seconds, act, rng)
+        log = daemon.log()
+        daemon.stop(signal.SIGTERM)
+    finally:
+        daemon.kill()
+    figures = samples.figures(prefix)
+    print_backends(log)
+    print_cost(figures, prefix, seconds, desktop)
+    return figures

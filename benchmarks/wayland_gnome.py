@@ -21,32 +21,24 @@ import signal
 import time
 
 from benchmarks.session_cost import (
-    CostSamples,
-    print_backends,
-    print_cost,
+    GTK_APPS,
+    PARKING,
+    desktop_cost,
+    gtk_windows,
     recorded_active,
     score,
     scripted_switches,
-    switch_and_sample,
 )
 from tests.integration.desktop_user import desktop_user
 from tests.integration.user_session import discard
 from tests.integration.wayland_gnome import GnomeSession, GnomeWindow, start_gnome
 from tests.integration.wayland_sway import UserDaemonProcess
 
-APPS = {
-    "org.freedesktop.weston.wayland-terminal": ["weston-terminal"],
-    "gtk3-demo": ["gtk3-demo"],
-    "gtk3-widget-factory": ["gtk3-widget-factory"],
-}
-PARKING = ("gtk3-icon-browser", ["gtk3-icon-browser"])
 CONFIG = '[device]\nname = "gnomebench"\n'
 
 
 def _windows(gnome: GnomeSession) -> dict[str, GnomeWindow]:
-    for argv in [*APPS.values(), PARKING[1]]:
-        gnome.spawn(argv)
-    return {app: gnome.wait_window(app) for app in [*APPS, PARKING[0]]}
+    return gtk_windows(gnome.spawn, gnome.wait_window)
 
 
 def _daemon(gnome: GnomeSession) -> UserDaemonProcess:
@@ -72,7 +64,7 @@ def accuracy(gnome: GnomeSession, minutes: float = 2.0) -> dict[str, float]:
         # focus back shortly after it appears, which would count for it before the plan.
         gnome.activate(windows[PARKING[0]])
         time.sleep(1)
-        truth, previous = scripted_switches(APPS, activate, gnome.poke, minutes, rng)
+        truth, previous = scripted_switches(GTK_APPS, activate, gnome.poke, minutes, rng)
         parked = gnome.activate(windows[PARKING[0]])
         assert previous is not None
         truth[previous[0]] += parked - previous[1]
@@ -89,29 +81,12 @@ def cost(gnome: GnomeSession, seconds: float) -> dict[str, float]:
     rng = random.Random(7)
     windows = list(_windows(gnome).values())
     daemon = _daemon(gnome)
-    daemon.start()  # the first start creates the database; the measured run is the second
-    daemon.wait_for_log("using gnome")
-    daemon.stop(signal.SIGTERM)
-    daemon.start()
-    assert daemon.proc is not None
-    samples = CostSamples(daemon.proc.pid)
 
     def act() -> None:
         gnome.activate(rng.choice(windows))
         gnome.poke()
 
-    try:
-        daemon.wait_for_log("using gnome")
-        time.sleep(3)  # start-up is not the steady state
-        switch_and_sample(samples, seconds, act, rng)
-        log = daemon.log()
-        daemon.stop(signal.SIGTERM)
-    finally:
-        daemon.kill()
-    figures = samples.figures("gnome_")
-    print_backends(log)
-    print_cost(figures, "gnome_", seconds, "GNOME Shell")
-    return figures
+    return desktop_cost(daemon, "using gnome", act, rng, seconds, "gnome_", "GNOME Shell")
 
 
 def run() -> dict[str, float]:

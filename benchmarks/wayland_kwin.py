@@ -19,33 +19,25 @@ import signal
 import time
 
 from benchmarks.session_cost import (
-    CostSamples,
-    print_backends,
-    print_cost,
+    GTK_APPS,
+    PARKING,
+    desktop_cost,
+    gtk_windows,
     recorded_active,
     score,
     scripted_switches,
-    switch_and_sample,
 )
 from tests.integration.desktop_user import desktop_user
 from tests.integration.user_session import discard
 from tests.integration.wayland_kwin import KWinSession, KWinWindow, start_kwin
 from tests.integration.wayland_sway import UserDaemonProcess
 
-APPS = {
-    "org.freedesktop.weston.wayland-terminal": ["weston-terminal"],
-    "gtk3-demo": ["gtk3-demo"],
-    "gtk3-widget-factory": ["gtk3-widget-factory"],
-}
-PARKING = ("gtk3-icon-browser", ["gtk3-icon-browser"])
 CONFIG = '[device]\nname = "kwinbench"\n'
 NO_SYSTEM_BUS = "unix:path=/nonexistent/presence-bench-system-bus"
 
 
 def _windows(kwin: KWinSession) -> dict[str, KWinWindow]:
-    for argv in [*APPS.values(), PARKING[1]]:
-        kwin.spawn(argv)
-    return {app: kwin.wait_window(app) for app in [*APPS, PARKING[0]]}
+    return gtk_windows(kwin.spawn, kwin.wait_window)
 
 
 def _daemon(kwin: KWinSession) -> UserDaemonProcess:
@@ -72,7 +64,7 @@ def accuracy(kwin: KWinSession, minutes: float = 2.0) -> dict[str, float]:
         scored_from = kwin.activate(windows[PARKING[0]]) + 0.25
         time.sleep(1)
         truth, previous = scripted_switches(
-            APPS, lambda app: kwin.activate(windows[app]), lambda: _poke(kwin), minutes, rng
+            GTK_APPS, lambda app: kwin.activate(windows[app]), lambda: _poke(kwin), minutes, rng
         )
         parked = kwin.activate(windows[PARKING[0]])
         assert previous is not None
@@ -93,30 +85,15 @@ def cost(kwin: KWinSession, seconds: float) -> dict[str, float]:
     rng = random.Random(7)
     windows = list(_windows(kwin).values())
     daemon = _daemon(kwin)
-    daemon.start()  # the first start creates the database; the measured run is the second
-    daemon.wait_for_log("using kwin")
-    daemon.stop(signal.SIGTERM)
-    daemon.start()
-    assert daemon.proc is not None
-    samples = CostSamples(daemon.proc.pid)
 
     def act() -> None:
         kwin.activate(rng.choice(windows))
         _poke(kwin)
 
     try:
-        daemon.wait_for_log("using kwin")
-        time.sleep(3)  # start-up is not the steady state
-        switch_and_sample(samples, seconds, act, rng)
-        log = daemon.log()
-        daemon.stop(signal.SIGTERM)
+        return desktop_cost(daemon, "using kwin", act, rng, seconds, "kwin_", "KWin")
     finally:
-        daemon.kill()
         shutil.rmtree(daemon.root, ignore_errors=True)
-    figures = samples.figures("kwin_")
-    print_backends(log)
-    print_cost(figures, "kwin_", seconds, "KWin")
-    return figures
 
 
 def run() -> dict[str, float]:

@@ -11,11 +11,11 @@ wall time and peak RSS (wait4) of a dry run (reading and merging only) and of th
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from benchmarks.timing import timed
 
 OUT = Path(__file__).parent / "out"
 
@@ -33,19 +33,7 @@ def _run(args: list[str], root: Path) -> tuple[float, float]:
         "XDG_RUNTIME_DIR": str(root / "run"),
     }
     env.pop("PRESENCE_CONFIG", None)
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "presence", *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    if status != 0:
-        raise RuntimeError(f"presence {' '.join(args)} failed: {process.stderr.read()!r}")  # type: ignore[union-attr]
-    process.returncode = 0
-    return wall, usage.ru_maxrss / 1024
+    return timed([sys.executable, "-m", "presence", *args], env)
 
 
 def run() -> dict[str, float]:

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.timing import timed
+
 RUNS = 9
 _TYPER = "import typer, typer._adapters"
 """Typer 0.29 builds a pydantic TypeAdapter per parameter (typer._adapters) on every run."""
@@ -26,16 +28,7 @@ _TYPER = "import typer, typer._adapters"
 
 def _time(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one run of `python ARGS`."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    if status != 0:
-        raise RuntimeError(f"{' '.join(args)} failed: {process.stderr.read()!r}")  # type: ignore[union-attr]
-    process.returncode = 0
-    return wall, usage.ru_maxrss / 1024
+    return timed([sys.executable, *args], env)
 
 
 def _measure(label: str, args: list[str], env: dict[str, str]) -> tuple[float, float]:

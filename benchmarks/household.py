@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.reports import LAST_DAY, OUT, _day
+from benchmarks.timing import timed
 from presence.core.errors import StorageError
 from presence.core.model import Span, SpanState
 from presence.store import Store
@@ -116,14 +117,7 @@ def _generate(server: PostgresServer) -> int:
 
 
 def _time(args: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "presence", *args], env=env, capture_output=True, check=False
-    )
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"presence {' '.join(args)} failed: {done.stderr.decode()[-400:]}")
-    return wall
+    return timed([sys.executable, "-m", "presence", *args], env)[0]
 
 
 def _reports(server: PostgresServer, figures: dict[str, float]) -> None:

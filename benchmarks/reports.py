@@ -18,13 +18,13 @@ import os
 import random
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from benchmarks.timing import timed
 from presence.store import Store
 
 VERSION = 2
@@ -165,19 +165,7 @@ def history(days: int) -> tuple[Path, int]:
 
 def _time(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one CLI run."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "presence", *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    if status != 0:
-        raise RuntimeError(f"presence {' '.join(args)} failed: {process.stderr.read()!r}")  # type: ignore[union-attr]
-    process.returncode = 0
-    return wall, usage.ru_maxrss / 1024
+    return timed([sys.executable, "-m", "presence", *args], env)
 
 
 def run() -> dict[str, float]:

@@ -6,7 +6,13 @@ Errors: every PresenceError becomes a message, its hint and its exit status here
 `presence run` takes a lean path (presence.cli.run.daemon_main, argparse): the daemon runs all
 day, and Typer (with pydantic), the report, rules and rendering modules would cost it memory
 for nothing. `presence status` answers from the daemon's snapshot file when it can
-(presence.cli.status_fast): status bars run it every few seconds.
+(presence.cli.status_fast): status bars run it every few seconds. `presence today` and
+`presence report` (their common options, this device, a SQLite database at the head schema)
+are answered by presence.cli.report_fast without Typer, pydantic or SQLAlchemy: the same
+report service and renderers, the database read through the standard library's sqlite3
+(presence.store.sqlite_reads, the same SQL texts as the full store). Whatever those two fast
+paths do not take (other options, help, errors, PostgreSQL, a database to create or migrate)
+they hand back, and the Typer app below answers as always.
 """
 
 from __future__ import annotations
@@ -55,6 +61,14 @@ def main() -> None:
             from presence.cli.status_fast import fast_main  # noqa: PLC0415
 
             answered = fast_main(sys.argv[sys.argv.index("status") + 1 :])
+            if answered is not None:
+                sys.exit(answered)
+        if _command(sys.argv[1:]) in ("today", "report") and "--debug" not in sys.argv:
+            # Everyday commands: a SQLite file read through sqlite3, without Typer, pydantic
+            # or SQLAlchemy, when the command line is one it takes (issue 13).
+            from presence.cli.report_fast import fast_main as report_main  # noqa: PLC0415
+
+            answered = report_main(sys.argv[1:])
             if answered is not None:
                 sys.exit(answered)
         from presence.cli.app import app  # noqa: PLC0415

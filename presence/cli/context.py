@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     # Imported where used: `presence --help` and commands without a database skip SQLAlchemy.
     from presence.store import RuleStore, Store
     from presence.store.reporting import ReportQueries
+    from presence.store.sqlite_reads import SqliteReads
 
 
 @dataclass(slots=True)
@@ -51,6 +52,13 @@ class AppContext:
         store = Store.open(database_url(self.settings, self.paths), create=create)
         self._stores.append(store)
         return store
+
+    def sqlite_reads(self) -> SqliteReads | None:
+        """The database read through sqlite3 without SQLAlchemy (presence.cli.report_fast),
+        or None when `store()` must open it: not SQLite, no file yet, not at the head schema."""
+        from presence.store.sqlite_reads import SqliteReads  # noqa: PLC0415
+
+        return SqliteReads.open(database_url(self.settings, self.paths))
 
     def rule_store(self) -> RuleStore:
         """The rules and the enforcement log, on the database of `store()`."""

@@ -7,13 +7,15 @@ import io
 import json
 import sys
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from presence.core.duration import format_duration
-from presence.health.status import Status
 from presence.reports import UsageReport
+
+if TYPE_CHECKING:  # presence.health.status loads the store (SQLAlchemy): not for reports
+    from presence.health.status import Status
 
 
 def console() -> Console:

@@ -29,7 +29,7 @@ from typing import Any
 
 from presence.reports.periods import WEEKDAYS, Period, day_edges, hour_edges, lived_day_edges
 from presence.settings.schema import ReportSettings
-from presence.store.reporting import SpanRow, TitleUsage
+from presence.store.rows import SpanRow, TitleUsage
 
 STATES = ("active", "idle", "locked")
 

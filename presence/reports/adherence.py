@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from presence.store.reporting import LogEvent, ReportQueries
+from presence.store.reads import ReportReads
+from presence.store.rows import LogEvent
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def summarize(events: Sequence[LogEvent]) -> dict[str, RuleAdherence]:
 
 
 def adherence(
-    queries: ReportQueries,
+    queries: ReportReads,
     start: datetime,
     end: datetime,
     device_ids: Sequence[int] | None,

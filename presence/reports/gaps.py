@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from presence.store import Pause, Run
+from presence.store.rows import Pause, Run
 
 # The daemon writes a heartbeat every flush (10 s); as presence.health.status, three missed flushes
 # mean it stopped.

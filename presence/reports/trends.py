@@ -13,8 +13,7 @@ from typing import Any
 from presence.reports.overview import Totals, group
 from presence.reports.periods import Period, week_period
 from presence.settings.schema import ReportSettings
-from presence.store import Store
-from presence.store.reporting import ReportQueries
+from presence.store.reads import ReportSource
 from presence.tracking.categories import categorizer
 
 
@@ -77,7 +76,7 @@ class Trends:
 
 
 def trends(
-    store: Store,
+    store: ReportSource,
     last_day: date,
     weeks: int,
     zone: Any,
@@ -85,7 +84,7 @@ def trends(
     settings: ReportSettings,
 ) -> Trends:
     """The `weeks` weeks ending with the one containing `last_day`, oldest first."""
-    queries = ReportQueries.of(store)
+    queries = store.report_queries()
     found = [d for d in (store.find_device(n) for n in device_names) if d is not None]
     ids = [d.id for d in found]
     categories = categorizer(queries)

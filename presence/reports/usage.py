@@ -8,12 +8,12 @@ from typing import Any
 
 from presence.core.errors import InputError
 from presence.reports.periods import Period
-from presence.store import Store
+from presence.store.reads import ReportSource
 
 NO_WINDOW = "(no window)"
 
 
-def device_names(store: Store, option: str | None, this_device: str) -> list[str]:
+def device_names(store: ReportSource, option: str | None, this_device: str) -> list[str]:
     """The devices a report covers: `all`, a named one, or (None) this device.
 
     Raises InputError when a named device never recorded into this database.

@@ -14,16 +14,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from presence.core.errors import StorageError
+from presence.store.reads import HEAD_REVISION as HEAD_REVISION  # noqa: PLC0414 - re-exported
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 5000
-
-
-HEAD_REVISION = "0008"
-"""The newest migration. Checked against the migration scripts by a unit test, so the daemon
-and the CLI can see an up-to-date schema without importing Alembic (about 11 MB and 0.1 s)."""
 
 
 def _alembic_config() -> Any:

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from presence.store import database
+from presence.store.reads import Read
+
+R = TypeVar("R")
+T = TypeVar("T")
 
 
 class Queries:
@@ -38,3 +43,14 @@ class Queries:
                 yield connection
         except DBAPIError as exc:
             raise database.storage_error(exc, self.engine) from None
+
+    def _fetch(self, read: Read[R]) -> R:
+        """The result of `read` (presence.store.reads), built inside one transaction."""
+        with self._begin() as c:
+            return read.collect(c.execute(text(read.sql), read.params))
+
+    def _stream(self, read: Read[Iterator[T]], batch: int = 2000) -> Iterator[T]:
+        """The items of `read`, fetched `batch` rows at a time while the transaction holds."""
+        with self._begin() as c:
+            options = c.execution_options(stream_results=True, yield_per=batch)
+            yield from read.collect(options.execute(text(read.sql), read.params))

@@ -4,63 +4,26 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from presence.core.model import MAX_SPAN_SECONDS, InputCounts, Span, SpanState
-from presence.store import database, watch
+from presence.store import database, reads, watch
 from presence.store.queries import Queries
+from presence.store.rows import PAUSE_COLUMNS, RUN_COLUMNS, Device, Pause, Run, dt, ts
+from presence.store.rows import pause as _pause
+from presence.store.rows import run as _run
 from presence.store.schema import daemon_runs, devices, pauses, spans
 
+if TYPE_CHECKING:
+    from presence.store.reporting import ReportQueries
 
-def ts(when: datetime) -> float:
-    return when.timestamp()
+__all__ = ["Device", "Pause", "Run", "Store", "dt", "ts"]  # Device...ts: presence.store.rows
 
-
-def dt(value: float) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Device:
-    id: int
-    name: str
-    hostname: str
-
-
-@dataclass(frozen=True, slots=True)
-class Run:
-    id: int
-    device_id: int
-    started: datetime
-    last_seen: datetime
-    ended: datetime | None
-    end_reason: str | None
-    pid: int
-    version: str
-
-
-@dataclass(frozen=True, slots=True)
-class Pause:
-    id: int
-    device_id: int
-    start: datetime
-    until: datetime | None
-    ended: datetime | None
-    reason: str
-
-    def end_at(self) -> datetime | None:
-        """When the pause ends (or ended); None: until resumed."""
-        if self.ended is not None:
-            return self.ended if self.until is None else min(self.ended, self.until)
-        return self.until
-
-    def active(self, now: datetime) -> bool:
-        end = self.end_at()
-        return self.start <= now and (end is None or now < end)
+_RUN = [daemon_runs.c[name] for name in RUN_COLUMNS.split(", ")]
+_PAUSE = [pauses.c[name] for name in PAUSE_COLUMNS.split(", ")]
 
 
 def _span(row: Any) -> Span:
@@ -74,30 +37,6 @@ def _span(row: Any) -> Span:
         counts=InputCounts(row.keys, row.clicks, row.scrolls, row.moves),
         uid=row.uid,
         site=row.site,
-    )
-
-
-def _run(row: Any) -> Run:
-    return Run(
-        id=row.id,
-        device_id=row.device_id,
-        started=dt(row.started),
-        last_seen=dt(row.last_seen),
-        ended=None if row.ended is None else dt(row.ended),
-        end_reason=row.end_reason,
-        pid=row.pid,
-        version=row.version,
-    )
-
-
-def _pause(row: Any) -> Pause:
-    return Pause(
-        id=row.id,
-        device_id=row.device_id,
-        start=dt(row.start_ts),
-        until=None if row.until_ts is None else dt(row.until_ts),
-        ended=None if row.ended_ts is None else dt(row.ended_ts),
-        reason=row.reason,
     )
 
 
@@ -118,6 +57,17 @@ class Store(Queries):
         if migrate:
             database.migrate(engine)
         return store
+
+    @property
+    def dialect(self) -> str:
+        """The database kind: `sqlite` or `postgresql`."""
+        return str(self.engine.dialect.name)
+
+    def report_queries(self, people: Sequence[str] | None = None) -> ReportQueries:
+        """The report queries on this database (only the time of `people`; None: all)."""
+        from presence.store.reporting import ReportQueries  # noqa: PLC0415 - it imports us
+
+        return ReportQueries.of(self, people)
 
     def close(self) -> None:
         watch.forget(self.engine)
@@ -145,14 +95,10 @@ class Store(Queries):
         return Device(row.id, row.name, row.hostname)
 
     def find_device(self, name: str) -> Device | None:
-        with self._begin() as c:
-            row = c.execute(select(devices).where(devices.c.name == name)).first()
-        return None if row is None else Device(row.id, row.name, row.hostname)
+        return self._fetch(reads.find_device(name))
 
     def devices(self) -> list[Device]:
-        with self._begin() as c:
-            rows = c.execute(select(devices).order_by(devices.c.name)).all()
-        return [Device(r.id, r.name, r.hostname) for r in rows]
+        return self._fetch(reads.devices())
 
     # runs ----------------------------------------------------------------------------------
 
@@ -188,7 +134,7 @@ class Store(Queries):
     def latest_run(self, device_id: int) -> Run | None:
         with self._begin() as c:
             row = c.execute(
-                select(daemon_runs)
+                select(*_RUN)
                 .where(daemon_runs.c.device_id == device_id)
                 .order_by(daemon_runs.c.started.desc(), daemon_runs.c.id.desc())
                 .limit(1)
@@ -197,28 +143,11 @@ class Store(Queries):
 
     def runs_between(self, start: datetime, end: datetime, device_ids: Sequence[int]) -> list[Run]:
         """Runs that overlap [start, end), a crashed run counting until its last heartbeat."""
-        finish = func.coalesce(daemon_runs.c.ended, daemon_runs.c.last_seen)
-        with self._begin() as c:
-            rows = c.execute(
-                select(daemon_runs)
-                .where(
-                    daemon_runs.c.device_id.in_(device_ids),
-                    daemon_runs.c.started < ts(end),
-                    finish > ts(start),
-                )
-                .order_by(daemon_runs.c.started)
-            ).all()
-        return [_run(r) for r in rows]
+        return self._fetch(reads.runs_between(start, end, device_ids))
 
     def first_runs(self, device_ids: Sequence[int]) -> dict[int, datetime]:
         """When each device's first run started (devices that never ran are left out)."""
-        with self._begin() as c:
-            rows = c.execute(
-                select(daemon_runs.c.device_id, func.min(daemon_runs.c.started))
-                .where(daemon_runs.c.device_id.in_(device_ids))
-                .group_by(daemon_runs.c.device_id)
-            ).all()
-        return {int(device): dt(float(first)) for device, first in rows}
+        return self._fetch(reads.first_runs(device_ids))
 
     # spans ---------------------------------------------------------------------------------
 
@@ -318,7 +247,7 @@ class Store(Queries):
             )
             key = result.inserted_primary_key
             assert key is not None
-            row = c.execute(select(pauses).where(pauses.c.id == key[0])).one()
+            row = c.execute(select(*_PAUSE).where(pauses.c.id == key[0])).one()
         return _pause(row)
 
     def _open_pauses(self, device_id: int, now: datetime) -> Any:
@@ -333,7 +262,7 @@ class Store(Queries):
         """The pause in force at `now`, if any (the latest started, when several are)."""
         with self._begin() as c:
             row = c.execute(
-                select(pauses)
+                select(*_PAUSE)
                 .where(self._open_pauses(device_id, now))
                 .order_by(pauses.c.start_ts.desc())
                 .limit(1)
@@ -351,11 +280,5 @@ class Store(Queries):
     def pauses_between(
         self, start: datetime, end: datetime, device_ids: Sequence[int]
     ) -> list[Pause]:
-        with self._begin() as c:
-            rows = c.execute(
-                select(pauses)
-                .where(pauses.c.device_id.in_(device_ids), pauses.c.start_ts < ts(end))
-                .order_by(pauses.c.start_ts)
-            ).all()
-        found = [_pause(r) for r in rows]
-        return [p for p in found if (p.end_at() is None or p.end_at() > start)]  # type: ignore[operator]
+        """Pauses that overlap [start, end), oldest first."""
+        return self._fetch(reads.pauses_between(start, end, device_ids))

@@ -20,9 +20,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from presence.core.errors import InputError
-from presence.store.reporting import ReportQueries
+from presence.store.reads import ReportReads
+
+if TYPE_CHECKING:  # the writes; reports read through ReportReads without SQLAlchemy
+    from presence.store.reporting import ReportQueries
 
 OTHER = "other"
 NAME = re.compile(r"^[a-z0-9][a-z0-9 _.-]{0,63}$", re.IGNORECASE)
@@ -270,7 +274,7 @@ class CategoryListing:
     replaced: list[str]
 
 
-def listing(queries: ReportQueries) -> CategoryListing:
+def listing(queries: ReportReads) -> CategoryListing:
     """The rules in force: the user's, and every built-in one not replaced by name."""
     rows = queries.user_categories()
     replaced = sorted({r.name for r in rows if r.replaces_builtin})
@@ -283,7 +287,7 @@ def listing(queries: ReportQueries) -> CategoryListing:
     return CategoryListing(user + builtin, replaced)
 
 
-def categorizer(queries: ReportQueries) -> Categorizer:
+def categorizer(queries: ReportReads) -> Categorizer:
     return Categorizer(listing(queries).rules)
 
 
@@ -333,6 +337,6 @@ def remove_category(
     )
 
 
-def explain(queries: ReportQueries, app: str, title: str | None) -> list[CategoryRule]:
+def explain(queries: ReportReads, app: str, title: str | None) -> list[CategoryRule]:
     """Every rule in force matching (app, title), the winner first (`categories test`)."""
     return categorizer(queries).candidates(app, title)

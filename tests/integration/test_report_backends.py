@@ -1,6 +1,7 @@
 """The same spans give the same report on SQLite and on a real PostgreSQL (issue 12): the
 report's pass reads PostgreSQL through the driver's own server-side cursor (presence.store.
-reporting), SQLite through SQLAlchemy; the JSON reports must be equal."""
+reporting), SQLite through SQLAlchemy and through sqlite3 (presence.store.sqlite_reads); the JSON
+reports must be equal."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from presence.core.model import Span, SpanState
 from presence.reports import build_report, week_period
 from presence.settings.schema import ReportSettings
 from presence.store import Store
+from presence.store.sqlite_reads import SqliteReads
 
 pytestmark = pytest.mark.integration
 
@@ -52,6 +54,16 @@ def test_a_week_reports_the_same_on_sqlite_and_postgresql(pg_url: str, tmp_path:
             reports.append(report.to_dict())
         finally:
             store.close()
+    # the same file read through sqlite3 without SQLAlchemy (`presence today`, issue 13)
+    reader = SqliteReads.open(f"sqlite:///{tmp_path / 'p.db'}")
+    assert reader is not None
+    try:
+        found = build_report(
+            reader, period, ["laptop", "desk"], period.end + timedelta(days=1), settings
+        )
+    finally:
+        reader.close()
     sqlite, postgresql = reports
     assert sqlite["totals"]["active_seconds"] > 0
     assert postgresql == sqlite
+    assert found.to_dict() == sqlite

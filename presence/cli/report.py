@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from presence.cli.context import AppContext
+from presence.cli.household_render import household_table
 from presence.cli.render import error_console, print_json
 from presence.cli.report_render import By, report_csv, report_table
 from presence.cli.trends_render import trends_csv, trends_table
@@ -27,6 +28,7 @@ from presence.reports import (
     trends,
     week_period,
 )
+from presence.reports.household import build_household, wanted
 from presence.reports.html import write_html
 from presence.reports.periods import FIRST_DAY, LAST_DAY
 from presence.rulebook.household import devices_in_zone, known_people
@@ -119,6 +121,8 @@ def _show(
     devices = _devices(context, device, zone)
     people = None if person in (None, "all") else known_people(context.store(), person or "")
     result = build_report(context.store(), period, devices, now, settings, people)
+    if wanted(devices, person):  # issue 12: per device, person and zone
+        result.household = build_household(context.store(), period, devices, settings, people)
     if html is not None:
         try:
             write_html(result, html, now)
@@ -136,6 +140,8 @@ def _show(
         report_csv(result, by or By.app)
     else:
         report_table(result, by, settings.top)
+        if result.household is not None and by is None and result.usage.recorded_seconds:
+            household_table(result.household)
 
 
 def _choose(

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from presence import __version__
 from presence.core.duration import format_duration
+from presence.reports.household import Household, StateSeconds
 from presence.reports.overview import Report, Share
 from presence.reports.periods import WEEKDAYS
-from presence.reports.svg import Series, heat_map, horizontal_bars, stacked_columns
+from presence.reports.svg import Series, heat_map, horizontal_bars, stacked_columns, state_bar
 
 ACTIVE, IDLE, LOCKED = "#16a34a", "#f59e0b", "#94a3b8"
 MAX_BARS = 15
@@ -40,6 +41,8 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .note { fill: var(--muted); } .previous { stroke: var(--ink); stroke-width: 2; opacity: .55; }
 .up { color: #b91c1c; } .down { color: #15803d; }
 footer { color: var(--muted); font-size: 12px; margin-top: 24px; }
+.devices { grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); }
+.device svg { display: block; margin: 6px 0 4px; } h3 { font-size: 15px; margin: 18px 0 6px; }
 """
 
 
@@ -185,6 +188,80 @@ def _adherence(report: Report) -> str:
     return "<h2>Adherence to your rules</h2>" + _table(head, rows)
 
 
+def _seconds(household: Household, seconds: StateSeconds) -> list[str]:
+    """Active, idle, locked and the share of the household's active time."""
+    share = f"{100 * household.share(seconds):.0f}%"
+    values = (seconds.active_seconds, seconds.idle_seconds, seconds.locked_seconds)
+    return [*(_d(v) for v in values), share]
+
+
+def _device_cards(household: Household) -> str:
+    """The per-device view: a card per device with its totals and a bar of its active, idle
+    and locked time against the most recorded device."""
+    most = max((d.seconds.recorded_seconds for d in household.devices), default=0.0)
+    cards = []
+    for device in household.devices:
+        seconds = device.seconds
+        where = " · ".join(
+            p for p in (device.zone and f"zone {device.zone}", ", ".join(device.people)) if p
+        )
+        parts = [
+            Series("active", ACTIVE, [seconds.active_seconds]),
+            Series("idle", IDLE, [seconds.idle_seconds]),
+            Series("locked", LOCKED, [seconds.locked_seconds]),
+        ]
+        cards.append(
+            f'<div class="card device"><span>{escape(where or "no zone")}</span>'
+            f"<b>{escape(device.name)}</b>"
+            f"{state_bar(parts, most, _d, f'{device.name}: active, idle, locked')}"
+            f"<span>active {escape(_d(seconds.active_seconds))} "
+            f"({100 * household.share(seconds):.0f}% of the household)<br>"
+            f"idle {escape(_d(seconds.idle_seconds))} · "
+            f"locked {escape(_d(seconds.locked_seconds))}</span></div>"
+        )
+    return '<div class="cards devices">' + "".join(cards) + "</div>"
+
+
+def _household(household: Household) -> str:
+    """Per device (cards), person and zone (tables), and adherence per person (issue 12)."""
+    head = ["active", "idle", "locked", "share"]
+    parts = [
+        '<h2>Household</h2><p class="sub">per device: active, idle and locked time '
+        "(the bar against the most recorded device)</p>",
+        _device_cards(household),
+    ]
+    if household.people:
+        rows = [
+            [p.label, ", ".join(p.devices), *_seconds(household, p.seconds)]
+            for p in household.people
+        ]
+        parts.append("<h3>People</h3>" + _table(["person", "devices", *head], rows, 2))
+    if any(z.name is not None for z in household.zones):
+        rows = [
+            [z.name or "(no zone)", ", ".join(z.devices), *_seconds(household, z.seconds)]
+            for z in household.zones
+        ]
+        parts.append("<h3>Zones</h3>" + _table(["zone", "devices", *head], rows, 2))
+    if household.adherence:
+        rows = [
+            [
+                entry.person,
+                r.rule,
+                str(r.kept),
+                str(r.broken),
+                str(r.pending),
+                _d(r.minutes_used * 60),
+                str(r.snoozes),
+                str(r.overrides),
+            ]
+            for entry in household.adherence
+            for r in entry.adherence.rules
+        ]
+        head = ["person", "rule", "kept", "broken", "open", "used inside", "snoozes", "overrides"]
+        parts.append("<h3>Adherence per person</h3>" + _table(head, rows, 2))
+    return "".join(parts)
+
+
 def _gaps(report: Report) -> str:
     gaps = report.gaps
     zone = report.period.zone
@@ -235,6 +312,9 @@ def render_html(report: Report, now: datetime | None = None) -> str:
         else "",
         f"<section>{_heat(report)}</section>",
         f"<section>{_adherence(report)}</section>",
+        f'<section id="household">{_household(report.household)}</section>'
+        if report.household is not None
+        else "",
         f"<section>{_gaps(report)}</section>",
         f"<footer>presence {escape(__version__)}{escape(stamp)} · local-first: this file "
         "fetches nothing.</footer></main></body></html>",

@@ -144,3 +144,23 @@ def heat_map(
                 "</rect>"
             )
     return _svg(width, height, body, label)
+
+
+def state_bar(parts: Sequence[Series], most: float, fmt: Format, label: str) -> str:
+    """One thin bar: each part's first value laid end to end (e.g. a device's active, idle and
+    locked time), scaled so that `most` fills the width."""
+    width, height = 240.0, 12.0
+    scale = width / most if most > 0 else 0.0
+    body: list[str] = [f'<rect width="{width:.0f}" height="{height:.0f}" rx="2" fill="#e2e8f0"/>']
+    x = 0.0
+    for part in parts:
+        value = part.values[0] if part.values else 0.0
+        if value <= 0 or scale <= 0:
+            continue
+        w = value * scale
+        body.append(
+            f'<rect x="{x:.1f}" width="{w:.1f}" height="{height:.0f}" fill="{part.colour}">'
+            f"<title>{escape(part.name)} {escape(fmt(value))}</title></rect>"
+        )
+        x += w
+    return _svg(width, height, body, label)

@@ -25,6 +25,7 @@ from presence.store.reporting import ReportQueries
 from presence.store.schema import metadata
 from tests.unit.conftest import private_home
 from tests.unit.test_cli import cli
+from tests.unit.test_household_report import check_totals, fill
 
 pytestmark = pytest.mark.integration
 
@@ -108,6 +109,13 @@ def test_title_usage_clips_spans_to_the_period_in_sql(store: Store) -> None:
     }
     other = store.device("desktop", "host2", T0)
     assert list(queries.title_usage(at(0), at(500), [other.id])) == []
+
+
+def test_household_totals_add_up_to_the_report(store: Store) -> None:
+    # issue 12: per device, person and zone, grouped in SQL (spans joined to their run)
+    fill(store)
+    found = check_totals(store)
+    assert [p.name for p in found.people] == ["ana", "ben", None]
 
 
 def test_pauses_and_runs(store: Store) -> None:

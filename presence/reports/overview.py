@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from presence.reports.activity import Activity, scan
 from presence.reports.adherence import Adherence, adherence
@@ -20,9 +20,12 @@ from presence.reports.gaps import Gap, Gaps, find_gaps
 from presence.reports.periods import WEEKDAYS, Period, previous_period
 from presence.reports.usage import NO_WINDOW, AppUsage, UsageReport
 from presence.settings.schema import ReportSettings
-from presence.store import Store
-from presence.store.reporting import ReportQueries, TitleUsage
+from presence.store.reads import ReportSource
+from presence.store.rows import TitleUsage
 from presence.tracking.categories import Categorizer, categorizer
+
+if TYPE_CHECKING:  # built only by the CLI's household path (issue 12), never here
+    from presence.reports.household import Household
 
 
 @dataclass(slots=True)
@@ -128,6 +131,7 @@ class Report:
     gaps: Gaps
     week_start: str = "monday"
     sites: list[Share] = field(default_factory=list)  # browser sites (issue 14), most active first
+    household: Household | None = None  # per device, person and zone (issue 12); see household
 
     @property
     def period(self) -> Period:
@@ -249,11 +253,12 @@ class Report:
         data["adherence"] = self.adherence.to_dict()
         data["not_recording"] = self.gaps.to_dict(period.zone)
         data["not_recording"]["other_seconds"] = round(self.other_unrecorded_seconds, 3)
+        data["household"] = None if self.household is None else self.household.to_dict()
         return data
 
 
 def build_report(
-    store: Store,
+    store: ReportSource,
     period: Period,
     device_names: list[str],
     now: datetime,
@@ -262,7 +267,7 @@ def build_report(
 ) -> Report:
     """The full report of `period` on the named devices (unknown names are left out); with
     `people`, only the time of daemons they ran (issue 12: a shared PC reports each apart)."""
-    queries = ReportQueries.of(store, people)
+    queries = store.report_queries(people)
     found = [d for d in (store.find_device(n) for n in device_names) if d is not None]
     ids = [d.id for d in found]
     now = now.astimezone(UTC)

@@ -85,7 +85,9 @@ class SqliteReads:
         return read.collect(self.connection.execute(read.sql, read.params))
 
     def _stream(self, read: Read[Iterator[T]]) -> Iterator[T]:
-        yield from read.collect(self.connection.execute(read.sql, read.params))
+        # a sqlite3 cursor fetches as it is iterated: no generator of ours in between (the
+        # spans of a month pass through here, and each layer costs per row)
+        return read.collect(self.connection.execute(read.sql, read.params))
 
     # ReportSource --------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ never prints twice. `PRESENCE_FULL_CLI=1` turns this path off (tests compare the
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -142,9 +143,19 @@ def fast_main(argv: Sequence[str]) -> int | None:
     context = AppContext()  # as the root command makes it: PRESENCE_CONFIG, or the default
     try:
         result = _report(request, context)
-    except Exception:  # anything: the full command runs it again, and explains
+    except KeyboardInterrupt:
+        return 130  # as the full command (Typer): Ctrl-C ends it quietly
+    except Exception:  # anything else: the full command runs it again, and explains
         return None
     if result is None:
         return None
-    _render(request, result, context.settings.reports.top)
+    try:  # from here on output has begun: no falling back
+        _render(request, result, context.settings.reports.top)
+        sys.stdout.flush()
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # as the full command (Click): a reader that went away (`| head`) ends it quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0

@@ -10,22 +10,44 @@ streamed in timestamp order from its (bucket_id, timestamp) index, never all hel
 An export (`aw-server`'s `/api/0/export`, or the web UI's "Export all buckets as JSON") is
 `{"buckets": {ID: {"id", "type", "hostname", "events": [{"id", "timestamp", "duration",
 "data"}]}}}`; it is read whole (its size is the user's choice of export).
+
+Issue 13 (a year, about 700k events, in well under a minute): events are plain tuples with
+instants as integer microseconds since the epoch (exactly what `datetime` arithmetic gives,
+without an object per event), and an event's `datastr` is decoded once per distinct text.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from presence.core.errors import InputError
-from presence.core.model import Span
+from presence.core.model import Span, SpanState
 from presence.store.queries import Queries
-from presence.store.tracking import Store, ts
+from presence.store.tracking import Store
+
+T = TypeVar("T")
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_US = timedelta(microseconds=1)
+DECODED_KEPT = 20_000
+"""Distinct `datastr` texts whose decoding is kept (a bounded cache: memory stays flat)."""
+
+AwEvent = tuple[int | str, int, int, Any]
+"""One event: ActivityWatch's id (stable across reads of one database), start and end in
+microseconds since the epoch (end >= start), and what `decode` made of its data."""
+
+ImportedSpan = tuple[str, int, int, int, str, str | None, str]
+"""A span to write: uid, start and end in microseconds since the epoch, UTC offset in
+seconds, app, title, state (a `SpanState` value)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,19 +58,19 @@ class AwBucket:
     events: int
 
 
-@dataclass(frozen=True, slots=True)
-class AwEvent:
-    """One event; `id` is ActivityWatch's own (stable across reads of one database)."""
+def micros(seconds: float) -> int:
+    """`timedelta(seconds=seconds)` in whole microseconds (rounded half to even, as it is),
+    without making the timedelta. `seconds` must be finite."""
+    fraction, whole = math.modf(seconds)
+    return int(whole) * 1_000_000 + round(fraction * 1e6)
 
-    id: int | str
-    start: datetime
-    seconds: float
-    data: dict[str, Any]
-    end: datetime = field(init=False)
 
-    def __post_init__(self) -> None:
-        end = self.start + timedelta(seconds=max(0.0, self.seconds))
-        object.__setattr__(self, "end", end)
+def _duration(seconds: float) -> int:
+    # as `timedelta(seconds=max(0.0, seconds))`: negative (and NaN) is an empty event; so is a
+    # length no datetime can hold (about 3,000 years), which used to end in an OverflowError
+    if not 0.0 < seconds < 1e11:
+        return 0
+    return micros(seconds)
 
 
 def _not_aw(path: Path, why: str) -> InputError:
@@ -59,9 +81,13 @@ def _not_aw(path: Path, why: str) -> InputError:
     )
 
 
-def _instant(text: str) -> datetime:
-    when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+def instant(text: str) -> int:
+    """An ISO 8601 instant in microseconds since the epoch (no zone: UTC).
+    Raises ValueError for text that is not one."""
+    when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - EPOCH) // ONE_US
 
 
 class AwSource:
@@ -124,32 +150,51 @@ class AwSource:
             for key, b in self._export.items()
         ]
 
-    def events(self, bucket: str) -> Iterator[AwEvent]:
-        """The bucket's events, oldest first (streamed from a database)."""
+    def events(self, bucket: str, decode: Callable[[dict[str, Any]], T]) -> Iterator[AwEvent]:
+        """The bucket's events, oldest first (streamed from a database), each with
+        `decode(data)`; `decode` is called once per distinct data of a database."""
         if self._db is not None:
-            rows = self._db.execute(
-                "SELECT e.id, e.timestamp, e.duration, e.datastr FROM eventmodel e "
-                "JOIN bucketmodel b ON e.bucket_id = b.key WHERE b.id = ? ORDER BY e.timestamp",
-                (bucket,),
-            )
-            for event_id, stamp, duration, datastr in rows:
-                yield AwEvent(int(event_id), _instant(stamp), float(duration), json.loads(datastr))
+            yield from self._rows(bucket, decode)
             return
         assert self._export is not None
         found = next(
             (b for key, b in self._export.items() if str(b.get("id", key)) == bucket), None
         )
         events = [] if found is None else list(found.get("events") or [])
-        parsed = [
-            AwEvent(
-                e.get("id", f"{e['timestamp']}#{i}"),
-                _instant(str(e["timestamp"])),
-                float(e.get("duration") or 0.0),
-                dict(e.get("data") or {}),
-            )
-            for i, e in enumerate(events)
-        ]
-        yield from sorted(parsed, key=lambda e: e.start)
+        parsed = []
+        for i, e in enumerate(events):
+            start = instant(str(e["timestamp"]))
+            end = start + _duration(float(e.get("duration") or 0.0))
+            event_id = e.get("id", f"{e['timestamp']}#{i}")
+            parsed.append((event_id, start, end, decode(dict(e.get("data") or {}))))
+        parsed.sort(key=lambda e: e[1])
+        yield from parsed
+
+    def _rows(self, bucket: str, decode: Callable[[dict[str, Any]], T]) -> Iterator[AwEvent]:
+        assert self._db is not None
+        rows = self._db.execute(
+            "SELECT e.id, e.timestamp, e.duration, e.datastr FROM eventmodel e "
+            "JOIN bucketmodel b ON e.bucket_id = b.key WHERE b.id = ? ORDER BY e.timestamp",
+            (bucket,),
+        )
+        decoded: dict[str, T] = {}
+        for event_id, stamp, duration, datastr in rows:
+            try:
+                value = decoded.get(datastr, decoded)
+                if value is decoded:
+                    if len(decoded) >= DECODED_KEPT:
+                        decoded.clear()
+                    data = json.loads(datastr)
+                    value = decoded[datastr] = decode(data if isinstance(data, dict) else {})
+                start = instant(stamp)
+                end = start + _duration(float(duration))
+            except (ValueError, TypeError) as exc:
+                raise InputError(
+                    f"{self.path}: event {event_id} of bucket {bucket} is damaged ({exc})",
+                    hint="check the file with ActivityWatch (or `sqlite3 FILE 'PRAGMA "
+                    "integrity_check'`); an export from its web UI can be imported instead",
+                ) from None
+            yield int(event_id), start, end, value
 
     def close(self) -> None:
         if self._db is not None:
@@ -170,23 +215,54 @@ _UPSERT = (
 class SpanWriter(Queries):
     """Writes imported spans by uid (an import again replaces them with themselves).
 
-    On SQLite through the driver's own executemany: the general upsert (Store.save_spans)
-    costs about 120 us a row through SQLAlchemy's statement layer, which made a year of
-    ActivityWatch history take two minutes. Elsewhere (PostgreSQL) it is Store.save_spans.
-    Raises StorageError. Thread: as Store.
+    On SQLite through the driver's own executemany (the general upsert, Store.save_spans,
+    costs about 120 us a row through SQLAlchemy's statement layer), CHUNK rows a call, and a
+    transaction a second rather than a chunk: every commit writes each page it changed to the
+    WAL, and the uid index (random hex) has a page changed by almost every row, so commits of
+    5,000 rows wrote about 3 GB for a year of history. A second keeps the daemon, which waits
+    up to 5 s for the write lock, from being refused. Elsewhere (PostgreSQL) it is
+    Store.save_spans, a chunk a transaction. Raises StorageError. Thread: as Store.
     """
+
+    CHUNK = 5000
+    COMMIT_SECONDS = 1.0
+    COMMIT_ROWS = 200_000  # the WAL a transaction leaves stays a few tens of MB
 
     def __init__(self, store: Store) -> None:
         super().__init__(store.engine)
         self._store = store
 
-    def save(self, device_id: int, items: Sequence[Span]) -> None:
+    def save(self, device_id: int, spans: Iterable[ImportedSpan]) -> None:
+        """Write every span of `spans` (an iterator is consumed as it goes, never held)."""
+        rows = (
+            (uid, device_id, start / 1_000_000, end / 1_000_000, offset, app, title, state)
+            for uid, start, end, offset, app, title, state in spans
+        )
         if self.engine.dialect.name != "sqlite":
-            self._store.save_spans(device_id, None, items)
+            items = iter(spans)
+            while part := list(islice(items, self.CHUNK)):
+                self._store.save_spans(device_id, None, [_span(s) for s in part])
             return
-        rows = [
-            (s.uid, device_id, ts(s.start), ts(s.end), s.utc_offset, s.app, s.title, s.state.value)
-            for s in items
-        ]
-        with self._begin() as c:
-            c.exec_driver_sql(_UPSERT, rows)
+        chunk = list(islice(rows, self.CHUNK))
+        while chunk:
+            written, deadline = 0, time.monotonic() + self.COMMIT_SECONDS
+            with self._begin() as c:
+                while chunk:
+                    c.exec_driver_sql(_UPSERT, chunk)
+                    written += len(chunk)
+                    chunk = list(islice(rows, self.CHUNK))
+                    if written >= self.COMMIT_ROWS or time.monotonic() >= deadline:
+                        break
+
+
+def _span(item: ImportedSpan) -> Span:
+    uid, start, end, offset, app, title, state = item
+    return Span(
+        EPOCH + timedelta(microseconds=start),
+        EPOCH + timedelta(microseconds=end),
+        app,
+        title,
+        SpanState(state),
+        utc_offset=offset,
+        uid=uid,
+    )

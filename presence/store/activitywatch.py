@@ -203,12 +203,14 @@ class AwSource:
 
 
 _UPSERT = (
+    # {device} is the device's id (an int); instants come in as integer microseconds: SQLite
+    # divides them as Python would (IEEE double division), without a tuple a row to convert
     "INSERT INTO spans (uid, device_id, run_id, start_ts, end_ts, utc_offset, app, title, "
     "state, keys, clicks, scrolls, moves, site) "
-    "VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, NULL) "
-    "ON CONFLICT (uid) DO UPDATE SET start_ts = excluded.start_ts, end_ts = excluded.end_ts, "
-    "utc_offset = excluded.utc_offset, app = excluded.app, title = excluded.title, "
-    "state = excluded.state"
+    "VALUES (?1, {device}, NULL, ?2 / 1000000.0, ?3 / 1000000.0, ?4, ?5, ?6, ?7, 0, 0, 0, 0, "
+    "NULL) ON CONFLICT (uid) DO UPDATE SET start_ts = excluded.start_ts, "
+    "end_ts = excluded.end_ts, utc_offset = excluded.utc_offset, app = excluded.app, "
+    "title = excluded.title, state = excluded.state"
 )
 
 
@@ -217,11 +219,12 @@ class SpanWriter(Queries):
 
     On SQLite through the driver's own executemany (the general upsert, Store.save_spans,
     costs about 120 us a row through SQLAlchemy's statement layer), CHUNK rows a call, and a
-    transaction a second rather than a chunk: every commit writes each page it changed to the
-    WAL, and the uid index (random hex) has a page changed by almost every row, so commits of
-    5,000 rows wrote about 3 GB for a year of history. A second keeps the daemon, which waits
-    up to 5 s for the write lock, from being refused. Elsewhere (PostgreSQL) it is
-    Store.save_spans, a chunk a transaction. Raises StorageError. Thread: as Store.
+    transaction a second rather than one a chunk: the uid index (random hex) has a page
+    changed by almost every row, and each commit writes every page it changed to the WAL
+    (which a checkpoint then copies back), so the year's import spent more time committing
+    5,000-row transactions than inserting. A second keeps the daemon, which waits up to 5 s
+    for the write lock, from being refused. Elsewhere (PostgreSQL) it is Store.save_spans, a
+    chunk a transaction. Raises StorageError. Thread: as Store.
     """
 
     CHUNK = 5000
@@ -234,23 +237,20 @@ class SpanWriter(Queries):
 
     def save(self, device_id: int, spans: Iterable[ImportedSpan]) -> None:
         """Write every span of `spans` (an iterator is consumed as it goes, never held)."""
-        rows = (
-            (uid, device_id, start / 1_000_000, end / 1_000_000, offset, app, title, state)
-            for uid, start, end, offset, app, title, state in spans
-        )
+        items = iter(spans)
         if self.engine.dialect.name != "sqlite":
-            items = iter(spans)
             while part := list(islice(items, self.CHUNK)):
                 self._store.save_spans(device_id, None, [_span(s) for s in part])
             return
-        chunk = list(islice(rows, self.CHUNK))
+        upsert = _UPSERT.format(device=int(device_id))
+        chunk = list(islice(items, self.CHUNK))
         while chunk:
             written, deadline = 0, time.monotonic() + self.COMMIT_SECONDS
             with self._begin() as c:
                 while chunk:
-                    c.exec_driver_sql(_UPSERT, chunk)
+                    c.exec_driver_sql(upsert, chunk)
                     written += len(chunk)
-                    chunk = list(islice(rows, self.CHUNK))
+                    chunk = list(islice(items, self.CHUNK))
                     if written >= self.COMMIT_ROWS or time.monotonic() >= deadline:
                         break
 

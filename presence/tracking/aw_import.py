@@ -158,8 +158,8 @@ def spans_of(
     zone: tzinfo,
     seen: Callable[[int], None] | None = None,
 ) -> Iterator[ImportedSpan]:
-    """The host's spans, oldest first, from `host_events`' two streams. `seen(n)` is told of
-    every n window events read.
+    """The host's spans, oldest first, from `host_events`' two streams, each added to the
+    host's totals as it is made. `seen(n)` is told of every n window events read.
 
     The uid of a piece is sha256("aw|host|window bucket|window id|AFK bucket|AFK id|piece"),
     its first 32 hex digits: what every earlier import wrote, so nothing is counted twice."""
@@ -171,6 +171,7 @@ def spans_of(
     prefix = f"aw|{host.host}|{host.window.key}|"
     middle = f"|{host.afk.key}|"
     sha256 = hashlib.sha256
+    apps = host.apps
     for window_id, w_start, w_end, kept in windows:
         count += 1
         if count % 1000 == 0 and seen is not None:
@@ -196,24 +197,17 @@ def spans_of(
                 cut = min(lo + MAX_SPAN_US, hi)
                 key = f"{prefix}{window_id}{middle}{afk_id}|{piece}"
                 uid = sha256(key.encode()).hexdigest()[:32]
+                seconds = (cut - lo) / 1_000_000  # as (end - start).total_seconds()
+                host.spans += 1
+                if state == ACTIVE:
+                    host.active_seconds += seconds
+                    apps[app] = apps.get(app, 0.0) + seconds
+                else:
+                    host.idle_seconds += seconds
                 yield uid, lo, cut, offsets.at(lo), app, title, state
                 lo, piece = cut, piece + 1
     if seen is not None:
         seen(count % 1000)
-
-
-def _counted(host: HostPlan, spans: Iterator[ImportedSpan]) -> Iterator[ImportedSpan]:
-    """`spans`, adding each to the host's totals as it passes."""
-    apps = host.apps
-    for span in spans:
-        host.spans += 1
-        seconds = (span[2] - span[1]) / 1_000_000
-        if span[6] == ACTIVE:
-            host.active_seconds += seconds
-            apps[span[4]] = apps.get(span[4], 0.0) + seconds
-        else:
-            host.idle_seconds += seconds
-        yield span
 
 
 def run_import(
@@ -230,10 +224,9 @@ def run_import(
     hosts, notes = plan(source)
     for host in hosts:
         windows, afks = host_events(source, host, redactor)
-        spans = _counted(host, spans_of(host, windows, afks, zone, progress))
+        spans = spans_of(host, windows, afks, zone, progress)
         if store is None:
-            for _ in spans:
-                pass
+            deque(spans, maxlen=0)  # made and counted, not kept
             continue
         device_id = store.device(host.host, host.host or socket.gethostname(), now).id
         SpanWriter(store).save(device_id, spans)

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from presence.reports.activity import Activity, scan
+from presence.reports.activity_sums import server_activity
 from presence.reports.adherence import Adherence, adherence
 from presence.reports.gaps import Gap, Gaps, find_gaps
 from presence.reports.periods import WEEKDAYS, Period, previous_period
@@ -278,8 +279,12 @@ def build_report(
     categories = categorizer(queries)
     # spans lived in the period by their own offset may lie up to LIVED_MARGIN outside it in
     # UTC (issue 10: a trip across zones); scan clips them on the lived clock
-    rows = queries.span_rows(period.start - LIVED_MARGIN, period.end + LIVED_MARGIN, ids)
-    activity = scan(rows, period, settings, settings.session_break)
+    span_from, span_to = period.start - LIVED_MARGIN, period.end + LIVED_MARGIN
+    if getattr(store, "dialect", None) == "postgresql":  # summed by the server (issue 12)
+        activity = server_activity(store, period, settings, ids, people, span_from, span_to)
+    else:
+        rows = queries.span_rows(span_from, span_to, ids)
+        activity = scan(rows, period, settings, settings.session_break)
     current = group(activity.titles, categories)
     activity.titles = []  # folded into `current`; not kept
     before = group(queries.title_usage(previous.start, previous.end, ids), categories)

@@ -81,6 +81,15 @@ def _not_aw(path: Path, why: str) -> InputError:
     )
 
 
+def _damaged(path: Path, event: str, bucket: str, exc: Exception) -> InputError:
+    why = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+    return InputError(
+        f"{path}: {event} of bucket {bucket} is damaged ({why})",
+        hint="check the file with ActivityWatch (a database: `sqlite3 FILE 'PRAGMA "
+        "integrity_check'`), or export the buckets again from its web UI",
+    )
+
+
 def instant(text: str) -> int:
     """An ISO 8601 instant in microseconds since the epoch (no zone: UTC).
     Raises ValueError for text that is not one."""
@@ -154,8 +163,7 @@ class AwSource:
         """The bucket's events, oldest first (streamed from a database), each with
         `decode(data)`; `decode` is called once per distinct data of a database."""
         if self._db is not None:
-            yield from self._rows(bucket, decode)
-            return
+            return self._rows(bucket, decode)
         assert self._export is not None
         found = next(
             (b for key, b in self._export.items() if str(b.get("id", key)) == bucket), None
@@ -163,12 +171,15 @@ class AwSource:
         events = [] if found is None else list(found.get("events") or [])
         parsed = []
         for i, e in enumerate(events):
-            start = instant(str(e["timestamp"]))
-            end = start + _duration(float(e.get("duration") or 0.0))
-            event_id = e.get("id", f"{e['timestamp']}#{i}")
-            parsed.append((event_id, start, end, decode(dict(e.get("data") or {}))))
+            try:
+                start = instant(str(e["timestamp"]))
+                end = start + _duration(float(e.get("duration") or 0.0))
+                event_id = e.get("id", f"{e['timestamp']}#{i}")
+                parsed.append((event_id, start, end, decode(dict(e.get("data") or {}))))
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                raise _damaged(self.path, f"event {i + 1}", bucket, exc) from None
         parsed.sort(key=lambda e: e[1])
-        yield from parsed
+        return iter(parsed)
 
     def _rows(self, bucket: str, decode: Callable[[dict[str, Any]], T]) -> Iterator[AwEvent]:
         assert self._db is not None
@@ -189,11 +200,7 @@ class AwSource:
                 start = instant(stamp)
                 end = start + _duration(float(duration))
             except (ValueError, TypeError) as exc:
-                raise InputError(
-                    f"{self.path}: event {event_id} of bucket {bucket} is damaged ({exc})",
-                    hint="check the file with ActivityWatch (or `sqlite3 FILE 'PRAGMA "
-                    "integrity_check'`); an export from its web UI can be imported instead",
-                ) from None
+                raise _damaged(self.path, f"event {event_id}", bucket, exc) from None
             yield int(event_id), start, end, value
 
     def close(self) -> None:

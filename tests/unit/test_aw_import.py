@@ -189,3 +189,10 @@ def test_damaged_event_data_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"event 1 of bucket aw-watcher-window_laptop is damaged"):
         run_import(source, None, UTC, redactor, when)
     source.close()
+
+    export = tmp_path / "export.json"
+    bucket = {"type": "currentwindow", "hostname": HOST, "events": [{"duration": 5.0}]}
+    afk = {"type": "afkstatus", "hostname": HOST, "events": []}
+    export.write_text(json.dumps({"buckets": {WINDOW_KEY: bucket, AFK_KEY: afk}}))
+    with pytest.raises(InputError, match=r"event 1 of bucket .* is damaged \(no 'timestamp'\)"):
+        run_import(AwSource(export), None, UTC, redactor, when)

@@ -15,7 +15,7 @@ Imports no SQLAlchemy until `server_activity` runs (the SQLite path never does).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -113,7 +113,9 @@ def units(rows: Sequence[Any]) -> list[Unit]:
     return found
 
 
-def _clipped(row: SpanRow, lo: float, hi: float, lived_lo: float, lived_hi: float) -> Any:
+def _clipped(
+    row: SpanRow, lo: float, hi: float, lived_lo: float, lived_hi: float
+) -> tuple[float, float]:
     """(start, end) of `row` clipped to the period as scan clips it."""
     row_start, row_end, _, _, _, _, _, offset = row
     if offset:
@@ -149,20 +151,20 @@ def fold(sums: Sums, period: Period, settings: ReportSettings, session_break: fl
         for (app, title, state, site), seconds in titles.items()
     ]
 
+    # in scan's order: the head's spans, the middle's units, the tail's spans
     sessions = Sessions(session_break)
-    lo, hi = period.start.timestamp(), period.end.timestamp()
-    edges = (lo, hi, lived[0], lived[-1])
-    head = [r for r in sums.raw if r[0] <= sums.t_head]
-    tail = [r for r in sums.raw if r[0] >= sums.t_tail and r[0] > sums.t_head]
-    for rows in (head, None, tail):
-        if rows is None:
-            for unit in sorted(units(sums.units), key=lambda u: (u[0], u[3])):
-                sessions.unit(*unit[1:])
-            continue
+    edges = (period.start.timestamp(), period.end.timestamp(), lived[0], lived[-1])
+
+    def one_by_one(rows: Iterable[SpanRow]) -> None:
         for row in rows:
             start, end = _clipped(row, *edges)
             if row[5] == "active" and end > start:
                 sessions.span(start, end, row[2], row[3])
+
+    one_by_one(r for r in sums.raw if r[0] <= sums.t_head)
+    for unit in sorted(units(sums.units), key=lambda u: (u[0], u[3])):
+        sessions.unit(*unit[1:])
+    one_by_one(r for r in sums.raw if r[0] >= sums.t_tail and r[0] > sums.t_head)
     sessions.finish(activity)
     return activity
 

@@ -16,14 +16,17 @@ in three by start time, on the order `scan` reads them in:
 
 Middle spans are not clipped, so their times are the plain `start_ts + utc_offset -
 utc_offset` that scan computes (the same float operations: the figures are the same up to
-the order of summation).
+the order of summation). For timestamps of 2004 to 2038 (2^30 to 2^31 s) `+ offset - offset`
+is exact, so the middle's computed starts follow `start_ts` order, and hours and days found by
+division (FLOOR) are those scan finds.
 
 Units: a device's active spans in start order, cut wherever the gap since the previous one's
 end is at least the session break. No session can start inside a unit, so merging the units
 of all devices in start order (presence.reports.activity_sums) gives scan's sessions and
-switches. Scope functions find the cuts; only a unit's first span, the span after any
-span whose end is not exceeded (overlapping spans: for the unit's end) and each device's last
-span come back, with the running count of app switches inside the units.
+switches. Window functions (LAG, then a running SUM) find the cuts; only each unit's first
+span, each device's last span and any span ending before the one before it (overlapping
+spans: the unit's end is the latest end of its spans) come back, with the running count of
+app switches inside the units.
 
 The queries run at once on separate connections (threads): PostgreSQL runs window functions
 on one core, so the units are split by device.

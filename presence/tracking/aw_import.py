@@ -90,7 +90,7 @@ def default_database() -> Path:
     return Path(data) / "activitywatch" / "aw-server" / "peewee-sqlite.v2.db"
 
 
-class _Offsets:
+class ZoneOffsets:
     """The zone's UTC offset (seconds) at an instant, worked out once per hour of UTC time:
     when the offsets at an hour's first and last microsecond agree, no transition lies
     between them (tzdata has no two within an hour), so the whole hour has that offset."""
@@ -167,7 +167,7 @@ def spans_of(
     pending: deque[AwEvent] = deque()
     exhausted = False
     count = 0
-    offsets = _Offsets(zone)
+    offsets = ZoneOffsets(zone)
     prefix = f"aw|{host.host}|{host.window.key}|"
     middle = f"|{host.afk.key}|"
     sha256 = hashlib.sha256

@@ -19,7 +19,7 @@ from presence.core.model import WindowInfo
 from presence.settings.schema import PrivacySettings
 from presence.store import Store
 from presence.store.activitywatch import AwSource, SpanWriter, instant, micros
-from presence.tracking.aw_import import _Offsets, run_import
+from presence.tracking.aw_import import ZoneOffsets, run_import
 from presence.tracking.privacy import Redactor
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -71,7 +71,7 @@ def test_instant_is_microseconds_since_the_epoch(text: str) -> None:
     ],
 )
 def test_offsets_match_astimezone_across_a_change(zone: tzinfo, around: datetime) -> None:
-    offsets = _Offsets(zone)
+    offsets = ZoneOffsets(zone)
     for step in range(-180, 180):
         when = around + timedelta(minutes=step, microseconds=step % 7)
         exact = when.astimezone(zone).utcoffset() or timedelta(0)

@@ -49,7 +49,6 @@ WINDOW, AFK = "currentwindow", "afkstatus"
 MAX_SPAN_US = round(MAX_SPAN_SECONDS * 1_000_000)
 HOUR_US = 3_600_000_000
 ACTIVE, IDLE = SpanState.ACTIVE.value, SpanState.IDLE.value
-_MISSING: Any = object()
 
 
 @dataclass(slots=True)
@@ -124,14 +123,12 @@ def _window_decoder(
         app = str(data.get("app") or "unknown")
         title = data.get("title")
         key = (app, title)
-        kept = redacted.get(key, _MISSING)
-        if kept is _MISSING:
+        if key not in redacted:
             window = redactor.apply(WindowInfo(app, None if title is None else str(title)))
-            kept = None if window is None else (window.app, window.title)
             if len(redacted) >= REDACTED_KEPT:
                 redacted.clear()  # a bounded cache: memory stays flat over any history
-            redacted[key] = kept
-        return kept  # type: ignore[no-any-return]
+            redacted[key] = None if window is None else (window.app, window.title)
+        return redacted[key]
 
     return decode
 

@@ -120,9 +120,19 @@ def _show(
     now = SystemClock().now()
     devices = _devices(context, device, zone)
     people = None if person in (None, "all") else known_people(context.store(), person or "")
-    result = build_report(context.store(), period, devices, now, settings, people)
-    if wanted(devices, person):  # issue 12: per device, person and zone
-        result.household = build_household(context.store(), period, devices, settings, people)
+    store = context.store()
+    if wanted(devices, person) and store.dialect == "postgresql":
+        # issue 12: the server sums the household section while the report is built
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - PostgreSQL only
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            section = pool.submit(build_household, store, period, devices, settings, people)
+            result = build_report(store, period, devices, now, settings, people)
+            result.household = section.result()
+    else:
+        result = build_report(store, period, devices, now, settings, people)
+        if wanted(devices, person):  # issue 12: per device, person and zone
+            result.household = build_household(store, period, devices, settings, people)
     if html is not None:
         try:
             write_html(result, html, now)

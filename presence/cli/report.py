@@ -4,34 +4,28 @@ JSON, CSV or a self-contained HTML file."""
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from presence.cli.context import AppContext
-from presence.cli.household_render import household_table
-from presence.cli.render import error_console, print_json
-from presence.cli.report_render import By, report_csv, report_table
+from presence.cli.render import print_json
+from presence.cli.report_render import By
+from presence.cli.report_show import Format, devices_for, show
 from presence.cli.trends_render import trends_csv, trends_table
 from presence.core.clock import SystemClock
 from presence.core.errors import InputError
 from presence.reports import (
     Period,
-    build_report,
     day_period,
-    device_names,
     month_period,
     range_period,
     report_day,
     trends,
     week_period,
 )
-from presence.reports.household import build_household, wanted
-from presence.reports.html import write_html
 from presence.reports.periods import FIRST_DAY, LAST_DAY
-from presence.rulebook.household import devices_in_zone, known_people
 from presence.settings.files import zone_of
 
 app = typer.Typer()
@@ -40,12 +34,6 @@ app = typer.Typer()
 
 LONGEST_RANGE = 3660
 """The most days one --from/--to report covers (ten years, like `trends --weeks 520`)."""
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
 
 
 def parse_date(text: str | None, option: str) -> date | None:
@@ -99,61 +87,6 @@ HtmlOption = Annotated[
 ]
 
 
-def _devices(context: AppContext, device: str | None, zone: str | None = None) -> list[str]:
-    if zone is None:
-        return device_names(context.store(), device, context.settings.device.name)
-    chosen = device_names(context.store(), device or "all", context.settings.device.name)
-    return devices_in_zone(context.store(), zone, chosen)  # issue 12
-
-
-def _show(
-    context: AppContext,
-    period: Period,
-    device: str | None,
-    fmt: Format | None,
-    by: By | None,
-    html: Path | None,
-    zone: str | None = None,
-    person: str | None = None,
-) -> None:
-    settings = context.settings.reports
-    now = SystemClock().now()
-    devices = _devices(context, device, zone)
-    people = None if person in (None, "all") else known_people(context.store(), person or "")
-    store = context.store()
-    if wanted(devices, person) and store.dialect == "postgresql":
-        # issue 12: the server sums the household section while the report is built
-        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - PostgreSQL only
-
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            section = pool.submit(build_household, store, period, devices, settings, people)
-            result = build_report(store, period, devices, now, settings, people)
-            result.household = section.result()
-    else:
-        result = build_report(store, period, devices, now, settings, people)
-        if wanted(devices, person):  # issue 12: per device, person and zone
-            result.household = build_household(store, period, devices, settings, people)
-    if html is not None:
-        try:
-            write_html(result, html, now)
-        except OSError as exc:
-            raise InputError(
-                f"--html {str(html)!r}: cannot write: {exc.strerror}",
-                hint="give a file in a directory you can write to",
-            ) from None
-        error_console().print(f"wrote {html}", markup=False)
-        if fmt is None:
-            return
-    if fmt is Format.json:
-        print_json(result.to_dict())
-    elif fmt is Format.csv:
-        report_csv(result, by or By.app)
-    else:
-        report_table(result, by, settings.top)
-        if result.household is not None and by is None and result.usage.recorded_seconds:
-            household_table(result.household)
-
-
 def _choose(
     when: date,
     first: date | None,
@@ -200,7 +133,7 @@ def today(
     context: AppContext = ctx.obj
     zone = zone_of(context.settings)
     day = report_day(SystemClock().now(), zone, context.settings.reports)
-    _show(context, day_period(day, zone, context.settings.reports), device, fmt, by, html)
+    show(context, day_period(day, zone, context.settings.reports), device, fmt, by, html)
 
 
 @app.command("report")
@@ -238,7 +171,7 @@ def report(
         SystemClock().now(), zone_of(context.settings), context.settings.reports
     )
     period = _choose(when, first, last, {"day": day, "week": week, "month": month}, context)
-    _show(context, period, device, fmt, by, html, zone, person)
+    show(context, period, device, fmt, by, html, zone, person)
 
 
 @app.command("trends")
@@ -259,7 +192,7 @@ def trends_command(
     zone = zone_of(context.settings)
     settings = context.settings.reports
     last = parse_date(on, "--date") or report_day(SystemClock().now(), zone, settings)
-    result = trends(context.store(), last, weeks, zone, _devices(context, device), settings)
+    result = trends(context.store(), last, weeks, zone, devices_for(context, device), settings)
     if fmt is Format.json:
         print_json(result.to_dict())
     elif fmt is Format.csv:

@@ -15,7 +15,7 @@ from alembic import command
 
 from presence.cli import report_fast
 from presence.core.clock import SystemClock
-from presence.core.errors import ExitCode
+from presence.core.errors import ExitCode, StorageError
 from presence.core.model import Span, SpanState
 from presence.settings.files import Paths, database_url
 from presence.settings.schema import Settings
@@ -110,6 +110,49 @@ def test_the_fast_path_prints_what_the_full_command_prints(
         assert '"rule": "evening"' in fast and '"category": "reading"' in fast
 
 
+HOUSEHOLD = [
+    ["today", "--device", "all"],
+    ["report", "--week", "--device", "all", "-f", "json"],
+    ["report", "--device=desk", "--month"],
+    ["report", "--person", "all", "--format", "csv"],
+]
+
+
+@pytest.mark.parametrize("argv", HOUSEHOLD, ids=" ".join)
+def test_devices_zones_and_people_print_what_the_full_command_prints(
+    history: Path,
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 12's options go through the store (and its household section), without Typer."""
+    assert report_fast.fast_main(argv) == 0
+    fast = capsys.readouterr().out
+    monkeypatch.setenv(report_fast.OFF, "1")
+    code, full, err = run_presence(capsys, monkeypatch, *argv)
+    assert (code, err) == (0, "")
+    assert fast == full
+    if any(word.startswith("--device") for word in argv):
+        assert "vim" in fast  # the other device's time
+    if "all" in argv and "json" in argv:
+        assert '"household": {' in fast
+
+
+@pytest.mark.parametrize(
+    "argv", [["report", "--device", "tablet"], ["report", "--zone", "attic"]], ids=" ".join
+)
+def test_an_unknown_device_or_zone_is_the_full_commands_error(
+    history: Path,
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fast = run_presence(capsys, monkeypatch, *argv)
+    monkeypatch.setenv(report_fast.OFF, "1")
+    assert fast == run_presence(capsys, monkeypatch, *argv)
+    assert fast[0] == ExitCode.INPUT and argv[-1] in fast[2] and fast[1] == ""
+
+
 LIBRARIES = ("sqlalchemy", "typer", "pydantic", "click", "alembic")
 RUNNER = (
     "import sys\n"
@@ -136,11 +179,26 @@ def test_today_and_report_load_no_typer_pydantic_or_sqlalchemy(
     assert "LOADED []" in done.stderr
 
 
+def test_a_household_report_loads_no_typer_or_pydantic(history: Path) -> None:
+    argv = ["report", "--week", "--date", "2026-06-10", "--device", "all"]
+    done = subprocess.run(
+        [sys.executable, "-c", RUNNER, *argv], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Household" in done.stdout
+    loaded = done.stderr.split("LOADED ", 1)[1]
+    assert "sqlalchemy" in loaded  # the store's
+    assert not any(name in loaded for name in ("typer", "pydantic", "click"))
+
+
 @pytest.mark.parametrize(
     "argv",
     [
         ["today", "--by", "app"],
-        ["today", "--device", "all"],
+        ["today", "--zone", "bedroom"],
+        ["report", "--device"],
+        ["report", "--device", "--week"],
+        ["report", "--person", "a", "--person", "b"],
         ["today", "--week"],
         ["report", "--from", "2026-06-01"],
         ["report", "--week", "--month"],
@@ -204,15 +262,18 @@ def test_an_older_schema_is_migrated_by_the_full_command(
     reader.close()
 
 
-def test_postgresql_goes_the_full_way(
+def test_postgresql_goes_through_the_store(
     private_home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = "postgresql+psycopg://nobody@127.0.0.1:9/presence"  # nothing listens on port 9
     home_with_config(private_home, monkeypatch, CONFIG + f'[database]\nurl = "{url}"\n')
-    assert report_fast.fast_main(["today"]) is None
+    with pytest.raises(StorageError):  # the store's own error, as the full command meets it
+        report_fast.fast_main(["today"])
     code, _, err = run_presence(capsys, monkeypatch, "today")
     assert code == ExitCode.STORAGE
     assert "presence: error:" in err and "127.0.0.1" in err
+    monkeypatch.setenv(report_fast.OFF, "1")
+    assert run_presence(capsys, monkeypatch, "today") == (code, "", err)
 
 
 @pytest.mark.parametrize(

@@ -100,7 +100,14 @@ def test_follow_prints_a_line_per_change(x_session: Any, tmp_path: Path) -> None
     try:
         daemon.wait_for_log("using x11")
         x_session.focus(alpha)
-        wait_until(lambda: focused_app(daemon) == "AppAlpha" or None, "AppAlpha in the status")
+        # the snapshot (what --follow reads) says so: `status --format json` may answer from
+        # the database before the daemon's first snapshot is written, on a loaded machine
+        wait_until(
+            lambda: (
+                "AppAlpha" in json.loads(status(daemon, "--format", "waybar"))["tooltip"] or None
+            ),
+            "AppAlpha in the snapshot",
+        )
         follower = subprocess.Popen(
             [sys.executable, "-m", "presence", "status", "--follow", "--format", "waybar"],
             env=daemon.env,

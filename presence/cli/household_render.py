@@ -12,14 +12,15 @@ from rich.table import Table
 from presence.cli.render import console
 from presence.cli.report_render import bar
 from presence.core.duration import format_duration
-from presence.reports.household import Household, StateSeconds
+from presence.reports.household import Household
+from presence.reports.overview import Totals
 
 
 def _totals(
     out: Console,
     household: Household,
     head: Sequence[str],
-    rows: Sequence[tuple[Sequence[str], StateSeconds]],
+    rows: Sequence[tuple[Sequence[str], Totals]],
 ) -> None:
     """One row per entry: its named columns, then active, idle, locked, share and a bar."""
     table = Table(show_edge=False, pad_edge=False, box=None)
@@ -49,16 +50,7 @@ def _adherence(out: Console, household: Household) -> None:
         table.add_column(name, justify="right")
     for entry in household.adherence:
         for rule in entry.adherence.rules:
-            table.add_row(
-                entry.person,
-                rule.rule,
-                str(rule.kept),
-                str(rule.broken),
-                str(rule.pending),
-                format_duration(rule.minutes_used * 60),
-                str(rule.snoozes),
-                str(rule.overrides),
-            )
+            table.add_row(entry.person, rule.rule, *rule.cells(format_duration))
     out.print(table)
 
 

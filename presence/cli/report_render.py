@@ -222,16 +222,7 @@ def _adherence(out: Console, report: Report) -> None:
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for rule in rules:
-        table.add_row(
-            rule.rule,
-            str(rule.kept),
-            str(rule.broken),
-            str(rule.pending),
-            format_duration(rule.minutes_used * 60),
-            str(rule.snoozes),
-            str(rule.overrides),
-            f"{rule.streak} kept",
-        )
+        table.add_row(rule.rule, *rule.cells(format_duration), f"{rule.streak} kept")
     out.print(table)
 
 

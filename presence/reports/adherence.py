@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,6 +37,18 @@ class RuleAdherence:
     @property
     def pending(self) -> int:
         return self.occurrences - self.kept - self.broken
+
+    def cells(self, duration: Callable[[float], str]) -> list[str]:
+        """Kept, broken, pending, time used (`duration` of seconds), snoozes and overrides:
+        the columns every adherence table shows (terminal and HTML, per person too)."""
+        return [
+            str(self.kept),
+            str(self.broken),
+            str(self.pending),
+            duration(self.minutes_used * 60),
+            str(self.snoozes),
+            str(self.overrides),
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from presence.reports.adherence import Adherence, adherence
+from presence.reports.overview import Totals
 from presence.reports.periods import Period, lived_day_edges
 from presence.settings.schema import ReportSettings
 from presence.store import Store
@@ -32,40 +33,13 @@ def wanted(device_names: Sequence[str], person: str | None) -> bool:
 
 
 @dataclass(slots=True)
-class StateSeconds:
-    active_seconds: float = 0.0
-    idle_seconds: float = 0.0
-    locked_seconds: float = 0.0
-
-    @property
-    def recorded_seconds(self) -> float:
-        return self.active_seconds + self.idle_seconds + self.locked_seconds
-
-    def add(self, state: str, seconds: float) -> None:
-        if state == "active":
-            self.active_seconds += seconds
-        elif state == "locked":
-            self.locked_seconds += seconds
-        else:  # idle, and any state an older or newer version wrote (reports count it idle)
-            self.idle_seconds += seconds
-
-    def to_dict(self) -> dict[str, float]:
-        return {
-            "active_seconds": round(self.active_seconds, 3),
-            "idle_seconds": round(self.idle_seconds, 3),
-            "locked_seconds": round(self.locked_seconds, 3),
-            "recorded_seconds": round(self.recorded_seconds, 3),
-        }
-
-
-@dataclass(slots=True)
 class DeviceTotals:
     """One device: its zone, who used it in the period, its seconds."""
 
     name: str
     zone: str | None
     people: list[str] = field(default_factory=list)
-    seconds: StateSeconds = field(default_factory=StateSeconds)
+    seconds: Totals = field(default_factory=Totals)
 
 
 @dataclass(slots=True)
@@ -74,7 +48,7 @@ class PersonTotals:
 
     name: str | None
     devices: list[str] = field(default_factory=list)
-    seconds: StateSeconds = field(default_factory=StateSeconds)
+    seconds: Totals = field(default_factory=Totals)
 
     @property
     def label(self) -> str:
@@ -87,7 +61,7 @@ class ZoneTotals:
 
     name: str | None
     devices: list[str] = field(default_factory=list)
-    seconds: StateSeconds = field(default_factory=StateSeconds)
+    seconds: Totals = field(default_factory=Totals)
 
 
 @dataclass(slots=True)
@@ -109,7 +83,7 @@ class Household:
     def active_seconds(self) -> float:
         return sum(d.seconds.active_seconds for d in self.devices)
 
-    def share(self, seconds: StateSeconds) -> float:
+    def share(self, seconds: Totals) -> float:
         """`seconds`' part of the household's active time (0 to 1)."""
         total = self.active_seconds
         return seconds.active_seconds / total if total > 0 else 0.0
@@ -117,7 +91,7 @@ class Household:
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON form (docs/reports.md, `household`)."""
 
-        def entry(key: str, name: str | None, seconds: StateSeconds) -> dict[str, Any]:
+        def entry(key: str, name: str | None, seconds: Totals) -> dict[str, Any]:
             return {key: name, **seconds.to_dict(), "share": round(self.share(seconds), 4)}
 
         return {
@@ -135,7 +109,7 @@ class Household:
         }
 
 
-def _order(seconds: StateSeconds, name: str | None) -> tuple[bool, float, float, str]:
+def _order(seconds: Totals, name: str | None) -> tuple[bool, float, float, str]:
     return (name is None, -seconds.active_seconds, -seconds.recorded_seconds, name or "")
 
 

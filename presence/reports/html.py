@@ -12,8 +12,8 @@ from pathlib import Path
 
 from presence import __version__
 from presence.core.duration import format_duration
-from presence.reports.household import Household, StateSeconds
-from presence.reports.overview import Report, Share
+from presence.reports.household import Household
+from presence.reports.overview import Report, Share, Totals
 from presence.reports.periods import WEEKDAYS
 from presence.reports.svg import Series, heat_map, horizontal_bars, stacked_columns, state_bar
 
@@ -171,24 +171,12 @@ def _adherence(report: Report) -> str:
         return (
             '<h2>Adherence to your rules</h2><p class="sub">No rule occurrences in this period.</p>'
         )
-    rows = [
-        [
-            r.rule,
-            str(r.kept),
-            str(r.broken),
-            str(r.pending),
-            _d(r.minutes_used * 60),
-            str(r.snoozes),
-            str(r.overrides),
-            str(r.streak),
-        ]
-        for r in rules
-    ]
+    rows = [[r.rule, *r.cells(_d), str(r.streak)] for r in rules]
     head = ["rule", "kept", "broken", "open", "used inside", "snoozes", "overrides", "streak"]
     return "<h2>Adherence to your rules</h2>" + _table(head, rows)
 
 
-def _seconds(household: Household, seconds: StateSeconds) -> list[str]:
+def _seconds(household: Household, seconds: Totals) -> list[str]:
     """Active, idle, locked and the share of the household's active time."""
     share = f"{100 * household.share(seconds):.0f}%"
     values = (seconds.active_seconds, seconds.idle_seconds, seconds.locked_seconds)
@@ -244,16 +232,7 @@ def _household(household: Household) -> str:
         parts.append("<h3>Zones</h3>" + _table(["zone", "devices", *head], rows, 2))
     if household.adherence:
         rows = [
-            [
-                entry.person,
-                r.rule,
-                str(r.kept),
-                str(r.broken),
-                str(r.pending),
-                _d(r.minutes_used * 60),
-                str(r.snoozes),
-                str(r.overrides),
-            ]
+            [entry.person, r.rule, *r.cells(_d)]
             for entry in household.adherence
             for r in entry.adherence.rules
         ]

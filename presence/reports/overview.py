@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # built only by the CLI's household path (issue 12), never he
 
 @dataclass(slots=True)
 class Totals:
+    """Seconds per state: of a period, or of one device, person or zone (reports.household)."""
+
     active_seconds: float = 0.0
     idle_seconds: float = 0.0
     locked_seconds: float = 0.0
@@ -38,6 +40,22 @@ class Totals:
     @property
     def recorded_seconds(self) -> float:
         return self.active_seconds + self.idle_seconds + self.locked_seconds
+
+    def add(self, state: str, seconds: float) -> None:
+        if state == "active":
+            self.active_seconds += seconds
+        elif state == "locked":
+            self.locked_seconds += seconds
+        else:  # idle, and any state an older or newer version wrote (reports count it idle)
+            self.idle_seconds += seconds
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "active_seconds": round(self.active_seconds, 3),
+            "idle_seconds": round(self.idle_seconds, 3),
+            "locked_seconds": round(self.locked_seconds, 3),
+            "recorded_seconds": round(self.recorded_seconds, 3),
+        }
 
 
 @dataclass(slots=True)
@@ -205,12 +223,7 @@ class Report:
                 "label": previous.label,
                 "hours": round(previous.hours, 3),
             },
-            "totals": {
-                "active_seconds": round(before.active_seconds, 3),
-                "idle_seconds": round(before.idle_seconds, 3),
-                "locked_seconds": round(before.locked_seconds, 3),
-                "recorded_seconds": round(before.recorded_seconds, 3),
-            },
+            "totals": before.to_dict(),
         }
         data["change"] = {
             "active_seconds": round(usage.active_seconds - before.active_seconds, 3),

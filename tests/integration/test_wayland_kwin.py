@@ -117,11 +117,10 @@ def test_a_close_apps_rule_closes_a_window_through_kwin(kwin_session: KWinSessio
     env = {**daemon_env(kwin), "PRESENCE_BACKEND_APPS": "kwin"}
     daemon = UserDaemonProcess(kwin.user, root, env, CONFIG)
     now = datetime.now(UTC)
-    # A window from a minute ago to half an hour on, kept inside today (UTC).
-    start = max(now - timedelta(minutes=1), now.replace(hour=0, minute=0, second=0))
-    end = min(now + timedelta(minutes=30), now.replace(hour=23, minute=59, second=59))
+    # from a minute ago for half an hour (a window crossing midnight UTC ends the next day)
+    start, end = now - timedelta(minutes=1), now + timedelta(minutes=30)
     done = daemon.cli(
-        "rules", "add", "tech-free", "closing", "--on", now.date().isoformat(),
+        "rules", "add", "tech-free", "closing", "--on", start.date().isoformat(),
         "--start", start.strftime("%H:%M:%S"), "--end", end.strftime("%H:%M:%S"),
         "--apps", DEMO, "--action", "close-apps", "--grace", "0s",
     )  # fmt: skip

@@ -24,13 +24,13 @@ from pathlib import Path
 
 from presence.core.errors import ExitCode, PresenceError
 from presence.platform.gnome_shell import (
-    COMMAND_TIMEOUT,
     EXTENSION_UUID,
     EXTENSION_VERSION,
     SHELL_SCHEMA,
     ShellVersion,
     extension_dir,
     format_strv,
+    gsettings,
     gsettings_get,
     installed_shell_version,
     parse_strv,
@@ -126,15 +126,7 @@ def without(listed: list[str], uuid: str = EXTENSION_UUID) -> list[str]:
 
 def _gsettings_set(key: str, value: str, env: Mapping[str, str] | None) -> None:
     try:
-        done = subprocess.run(
-            ["gsettings", "set", SHELL_SCHEMA, key, value],
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-            env=None if env is None else dict(env),
-            stdin=subprocess.DEVNULL,
-        )
+        done = gsettings("set", key, value, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GnomeSetupError(f"gsettings set {SHELL_SCHEMA} {key} failed: {exc}") from exc
     if done.returncode != 0:

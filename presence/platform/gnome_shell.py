@@ -232,21 +232,29 @@ def format_strv(values: list[str]) -> str:
     return "[" + ", ".join(quoted) + "]"
 
 
+def gsettings(
+    verb: str, key: str, *values: str, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`gsettings VERB org.gnome.shell KEY VALUES...`, its output captured, no stdin. Blocks up
+    to COMMAND_TIMEOUT s. Raises OSError or subprocess.TimeoutExpired."""
+    return subprocess.run(
+        ["gsettings", verb, SHELL_SCHEMA, key, *values],
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+        env=None if env is None else dict(env),
+        stdin=subprocess.DEVNULL,
+    )
+
+
 def gsettings_get(key: str, env: Mapping[str, str] | None = None) -> str | None:
     """`gsettings get org.gnome.shell KEY`'s output, or None when gsettings or the schema is
     missing. Blocks up to COMMAND_TIMEOUT s."""
     if shutil.which("gsettings") is None:
         return None
     try:
-        done = subprocess.run(
-            ["gsettings", "get", SHELL_SCHEMA, key],
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-            env=None if env is None else dict(env),
-            stdin=subprocess.DEVNULL,
-        )
+        done = gsettings("get", key, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         log.debug("gsettings get %s: %s", key, exc)
         return None

@@ -203,3 +203,23 @@ def desktop_cost(
     print_backends(log)
     print_cost(figures, prefix, seconds, desktop)
     return figures
+
+
+S = TypeVar("S")
+
+
+def per_session(
+    start: Callable[[], S],
+    discard: Callable[[S], None],
+    steps: Sequence[Callable[[S], dict[str, float]]],
+) -> dict[str, float]:
+    """Each step on a fresh desktop session of its own (started, then discarded however the
+    step ends); their figures merged."""
+    figures: dict[str, float] = {}
+    for step in steps:
+        session = start()
+        try:
+            figures |= step(session)
+        finally:
+            discard(session)
+    return figures

@@ -25,6 +25,7 @@ from benchmarks.session_cost import (
     PARKING,
     desktop_cost,
     gtk_windows,
+    per_session,
     recorded_active,
     score,
     scripted_switches,
@@ -92,14 +93,7 @@ def cost(gnome: GnomeSession, seconds: float) -> dict[str, float]:
 def run() -> dict[str, float]:
     seconds = float(os.environ.get("BENCH_COST_SECONDS", "600"))
     user = desktop_user()
-    figures: dict[str, float] = {}
-    for step in (accuracy, lambda g: cost(g, seconds)):
-        gnome = start_gnome(user)
-        try:
-            figures |= step(gnome)
-        finally:
-            discard(gnome)
-    return figures
+    return per_session(lambda: start_gnome(user), discard, (accuracy, lambda g: cost(g, seconds)))
 
 
 if __name__ == "__main__":

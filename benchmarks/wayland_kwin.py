@@ -23,6 +23,7 @@ from benchmarks.session_cost import (
     PARKING,
     desktop_cost,
     gtk_windows,
+    per_session,
     recorded_active,
     score,
     scripted_switches,
@@ -99,14 +100,7 @@ def cost(kwin: KWinSession, seconds: float) -> dict[str, float]:
 def run() -> dict[str, float]:
     seconds = float(os.environ.get("BENCH_COST_SECONDS", "600"))
     user = desktop_user()
-    figures: dict[str, float] = {}
-    for step in (accuracy, lambda k: cost(k, seconds)):
-        kwin = start_kwin(user)
-        try:
-            figures |= step(kwin)
-        finally:
-            discard(kwin)
-    return figures
+    return per_session(lambda: start_kwin(user), discard, (accuracy, lambda k: cost(k, seconds)))
 
 
 if __name__ == "__main__":

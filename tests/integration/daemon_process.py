@@ -111,3 +111,26 @@ def without_bus(env: Mapping[str, str]) -> dict[str, str]:
 
 def file_mode(path: Path) -> int:
     return os.stat(path).st_mode & 0o777
+
+
+def hms(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%H:%M:%S")
+
+
+def window(start: datetime, end: datetime) -> list[str]:
+    """`rules add`'s --on/--start/--end for a one-off window from `start` to `end` (UTC; one
+    that crosses midnight ends the next day)."""
+    return [
+        "--on",
+        start.astimezone(UTC).date().isoformat(),
+        "--start",
+        hms(start),
+        "--end",
+        hms(end),
+    ]
+
+
+def window_now(minutes: float = 30) -> list[str]:
+    """A window from a minute ago for `minutes`: in force as soon as a daemon starts."""
+    now = datetime.now(UTC)
+    return window(now - timedelta(minutes=1), now + timedelta(minutes=minutes))

@@ -14,14 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests.integration.components import require
-from tests.integration.daemon_process import DaemonProcess
+from tests.integration.daemon_process import DaemonProcess, window
 from tests.integration.test_enforcement import (
     CONFIG,
     NO_SYSTEM_BUS,
     log_events,
     presence,
     wait_for_event,
-    window,
 )
 from tests.integration.xserver import XSession
 

@@ -24,7 +24,7 @@ from jeepney import (  # type: ignore[import-untyped, unused-ignore]
 from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped, unused-ignore]
 
 from presence.daemon.bus_service import INTERFACE, NAME, PATH, REFUSED
-from tests.integration.daemon_process import DaemonProcess
+from tests.integration.daemon_process import DaemonProcess, window
 from tests.integration.sessionbus import REPO, PrivateBus
 from tests.integration.xserver import XSession, wait_until
 
@@ -67,11 +67,8 @@ def test_properties_signal_and_a_refused_snooze(
     daemon = DaemonProcess(tmp_path / "d", env, CONFIG)
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=5)
     end = start + timedelta(minutes=30)
-    presence(daemon.env, "rules", "add", "tech-free", "evening", "--on", start.date().isoformat(),
-             "--start", start.strftime("%H:%M:%S"), "--end", end.strftime("%H:%M:%S"),
-             "--strict")  # fmt: skip
-    presence(daemon.env, "rules", "add", "tech-free", "homework", "--on", start.date().isoformat(),
-             "--start", start.strftime("%H:%M:%S"), "--end", end.strftime("%H:%M:%S"))  # fmt: skip
+    presence(daemon.env, "rules", "add", "tech-free", "evening", *window(start, end), "--strict")
+    presence(daemon.env, "rules", "add", "tech-free", "homework", *window(start, end))
     x_session.focus(alpha)
     daemon.start()
     conn = open_dbus_connection(bus=session_bus.address)

@@ -25,7 +25,7 @@ import pytest
 from presence.platform.base import Session
 from presence.platform.plyer_notify import PlyerNotifier
 from tests.integration.components import require
-from tests.integration.daemon_process import DaemonProcess
+from tests.integration.daemon_process import DaemonProcess, window
 from tests.integration.monitor_output import call_times
 from tests.integration.sessionbus import REPO, BusRecorder, FakeService, PrivateBus
 from tests.integration.xserver import XSession, wait_until
@@ -51,15 +51,6 @@ def presence(env: Mapping[str, str], *args: str) -> str:
     if done.returncode != 0:
         pytest.fail(f"presence {' '.join(args)} exited {done.returncode}: {done.stderr}")
     return done.stdout
-
-
-def hms(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%H:%M:%S")
-
-
-def window(start: datetime, end: datetime) -> list[str]:
-    """--on/--start/--end for a window between two instants of today (UTC)."""
-    return ["--on", start.date().isoformat(), "--start", hms(start), "--end", hms(end)]
 
 
 def log_events(daemon: DaemonProcess, rule: str) -> list[tuple[str, str | None, float]]:

@@ -21,7 +21,7 @@ import pytest
 from presence.core.model import Span, SpanState
 from presence.store import Store
 from tests.integration.components import require
-from tests.integration.daemon_process import DaemonProcess
+from tests.integration.daemon_process import DaemonProcess, window
 from tests.integration.sessionbus import REPO, BusRecorder, FakeService, PrivateBus
 from tests.integration.test_enforcement import (
     CONFIG,
@@ -29,7 +29,6 @@ from tests.integration.test_enforcement import (
     log_events,
     presence,
     wait_for_event,
-    window,
 )
 from tests.integration.xserver import XSession
 

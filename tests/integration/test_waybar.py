@@ -19,7 +19,6 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ import psutil
 import pytest
 
 from tests.integration.components import require
+from tests.integration.daemon_process import window_now
 from tests.integration.wayland_sway import SwayServer, UserDaemonProcess
 from tests.integration.xserver import wait_until
 
@@ -179,13 +179,7 @@ def test_waybar_draws_the_follow_stream(sway_session: SwayServer) -> None:
         first = json.loads(daemon.cli("status", "--format", "waybar").stdout)
         assert "tech-free" not in first["class"]
 
-        now = datetime.now(UTC).replace(microsecond=0)
-        start, end = now - timedelta(minutes=1), now + timedelta(minutes=30)
-        added = daemon.cli(
-            "rules", "add", "tech-free", "evening",
-            "--on", start.date().isoformat(),
-            "--start", start.strftime("%H:%M:%S"), "--end", end.strftime("%H:%M:%S"),
-        )  # fmt: skip
+        added = daemon.cli("rules", "add", "tech-free", "evening", *window_now())
         assert added.returncode == 0, added.stderr
         in_force = wait_until(
             lambda: drawn(sway, capture, "amber"), "the bar to turn tech-free amber"

@@ -31,6 +31,7 @@ from presence.platform.gnome_shell import EXTENSION
 from presence.platform.gnome_window import GnomeExtensionWindowSource
 from presence.platform.screensaver_lock import ScreenSaverLockState
 from tests.integration.components import require
+from tests.integration.daemon_process import window, window_now
 from tests.integration.desktop_user import REPO
 from tests.integration.wayland_gnome import GnomeSession, GnomeWindow
 from tests.integration.wayland_sway import UserDaemonProcess
@@ -204,12 +205,8 @@ def test_a_close_apps_rule_closes_a_real_window_and_setup_is_idempotent(
     victim = next(p for p in session.processes if p.args == [DEMO])
     session.activate(terminal)
     daemon = daemon_for(session)
-    now = datetime.now(UTC).replace(microsecond=0)
-    start, end = now - timedelta(minutes=1), now + timedelta(minutes=30)
     added = daemon.cli(
-        "rules", "add", "tech-free", "closing",
-        "--on", start.date().isoformat(),
-        "--start", start.strftime("%H:%M:%S"), "--end", end.strftime("%H:%M:%S"),
+        "rules", "add", "tech-free", "closing", *window_now(),
         "--apps", DEMO, "--action", "close-apps", "--grace", "0s",
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
@@ -281,10 +278,8 @@ def test_the_panel_indicator_shows_the_status_bar_text(gnome_session: GnomeSessi
     now = datetime.now(UTC).replace(microsecond=0)
     start = now + timedelta(minutes=45)
     added = daemon.cli(
-        "rules", "add", "tech-free", "evening",
-        "--on", start.date().isoformat(), "--start", start.strftime("%H:%M:%S"),
-        "--end", (start + timedelta(minutes=30)).strftime("%H:%M:%S"),
-    )  # fmt: skip
+        "rules", "add", "tech-free", "evening", *window(start, start + timedelta(minutes=30))
+    )
     assert added.returncode == 0, added.stderr
     daemon.start()
     try:

@@ -10,13 +10,13 @@ import signal
 import subprocess
 import time
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
 
 import psutil
 import pytest
 
 from presence.core.model import SpanState
 from tests.integration.components import require
+from tests.integration.daemon_process import window_now
 from tests.integration.wayland_kwin import KWinSession
 from tests.integration.wayland_sway import UserDaemonProcess
 from tests.integration.xserver import wait_until
@@ -116,12 +116,8 @@ def test_a_close_apps_rule_closes_a_window_through_kwin(kwin_session: KWinSessio
     root = kwin.user.private_dir("presence-daemon-")
     env = {**daemon_env(kwin), "PRESENCE_BACKEND_APPS": "kwin"}
     daemon = UserDaemonProcess(kwin.user, root, env, CONFIG)
-    now = datetime.now(UTC)
-    # from a minute ago for half an hour (a window crossing midnight UTC ends the next day)
-    start, end = now - timedelta(minutes=1), now + timedelta(minutes=30)
     done = daemon.cli(
-        "rules", "add", "tech-free", "closing", "--on", start.date().isoformat(),
-        "--start", start.strftime("%H:%M:%S"), "--end", end.strftime("%H:%M:%S"),
+        "rules", "add", "tech-free", "closing", *window_now(),
         "--apps", DEMO, "--action", "close-apps", "--grace", "0s",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -22,6 +22,7 @@ from presence.platform.base import Session
 from presence.platform.locker_process import ProcessLockState
 from presence.platform.sway_apps import SwayAppController
 from presence.platform.sway_window import SwayWindowSource
+from tests.integration.daemon_process import window_now
 from tests.integration.wayland_sway import SwayServer, UserDaemonProcess
 from tests.integration.xserver import wait_until
 
@@ -162,12 +163,8 @@ def test_a_close_apps_rule_closes_a_foot_window_and_swaylock_is_recorded(
     other = sway.foot("other", "left alone")
     root = sway.private_dir("daemon")
     daemon = UserDaemonProcess(sway.user, root, session_env(sway), CONFIG)
-    # from a minute ago for half an hour (a window crossing midnight UTC ends the next day)
-    began = time.gmtime(time.time() - 60)
-    on, start = time.strftime("%Y-%m-%d", began), time.strftime("%H:%M:%S", began)
-    end = time.strftime("%H:%M:%S", time.gmtime(time.time() + 1800))
     done = daemon.cli(
-        "rules", "add", "tech-free", "closing", "--on", on, "--start", start, "--end", end,
+        "rules", "add", "tech-free", "closing", *window_now(),
         "--apps", "victim", "--action", "close-apps", "--grace", "0s",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

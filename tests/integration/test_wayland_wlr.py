@@ -17,6 +17,7 @@ from presence.platform.base import Session
 from presence.platform.selection import choose
 from presence.platform.wayland_idle import ExtIdleNotifyIdle, KdeIdle
 from presence.platform.wlr_toplevel import WlrForeignToplevelWindowSource, WlrToplevelAppController
+from tests.integration.daemon_process import window_now
 from tests.integration.wayland_kwin import KWinSession
 from tests.integration.wayland_sway import SwayServer, UserDaemonProcess
 from tests.integration.xserver import wait_until
@@ -215,12 +216,8 @@ def test_a_close_apps_rule_closes_through_wlr(sway_session: SwayServer) -> None:
     root.mkdir()
     env = dict(sway_session.env, PRESENCE_BACKEND_APPS="wlr", DBUS_SYSTEM_BUS_ADDRESS=NO_SYSTEM_BUS)
     daemon = UserDaemonProcess(sway_session.user, root, env, CONFIG)
-    # from a minute ago for half an hour (a window crossing midnight UTC ends the next day)
-    began = time.gmtime(time.time() - 60)
-    on, start = time.strftime("%Y-%m-%d", began), time.strftime("%H:%M:%S", began)
-    end = time.strftime("%H:%M:%S", time.gmtime(time.time() + 1800))
     done = daemon.cli(
-        "rules", "add", "tech-free", "closing", "--on", on, "--start", start, "--end", end,
+        "rules", "add", "tech-free", "closing", *window_now(),
         "--apps", "victim", "--action", "close-apps", "--grace", "0s",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -20,34 +20,13 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from presence.core.model import SpanState
-from presence.store import Store
-from presence.store.schema import devices, spans
-from tests.integration.daemon_process import DaemonProcess, without_bus
+from tests.integration.daemon_process import DaemonProcess, spans_by_device, without_bus
 from tests.integration.postgres import start_server
 from tests.integration.xserver import XSession, x_server
 
 BEFORE = 20.0  # recording before the outage, and after the replay
 SWITCH_EVERY = 5.0
-
-
-def _rows(url: str) -> dict[str, list[Any]]:
-    store = Store.open(url, migrate=False)
-    try:
-        with store.engine.connect() as c:
-            rows = c.execute(
-                select(devices.c.name, spans.c.uid, spans.c.start_ts, spans.c.end_ts)
-                .add_columns(spans.c.app, spans.c.state)
-                .join(devices, devices.c.id == spans.c.device_id)
-            ).all()
-    finally:
-        store.close()
-    found: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        found[row.name].append(row)
-    return found
 
 
 def _work(
@@ -158,7 +137,7 @@ def _record(
         int(n) for d in daemons.values() for n in re.findall(r"replayed (\d+) spooled", d.log())
     ]
     figures["outage_spans_replayed"] = float(sum(replayed))
-    _judge(_rows(url), truth, began, figures)
+    _judge(spans_by_device(url), truth, began, figures)
 
 
 def _judge(

@@ -11,9 +11,13 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
 
 from presence.core.model import Span
 from presence.store import Store
+from presence.store.schema import devices, spans
 
 
 class DaemonProcess:
@@ -134,3 +138,22 @@ def window_now(minutes: float = 30) -> list[str]:
     """A window from a minute ago for `minutes`: in force as soon as a daemon starts."""
     now = datetime.now(UTC)
     return window(now - timedelta(minutes=1), now + timedelta(minutes=minutes))
+
+
+def spans_by_device(url: str) -> dict[str, list[Any]]:
+    """Every stored span row (device name, uid, start_ts, end_ts, app, state) of the database
+    at `url`, by device name."""
+    store = Store.open(url, migrate=False)
+    try:
+        with store.engine.connect() as c:
+            rows = c.execute(
+                select(devices.c.name, spans.c.uid, spans.c.start_ts, spans.c.end_ts)
+                .add_columns(spans.c.app, spans.c.state)
+                .join(devices, devices.c.id == spans.c.device_id)
+            ).all()
+    finally:
+        store.close()
+    found: dict[str, list[Any]] = {}
+    for row in rows:
+        found.setdefault(row.name, []).append(row)
+    return found

@@ -9,15 +9,11 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from presence.core.model import SpanState
-from presence.store import Store
-from presence.store.schema import devices, spans
-from tests.integration.daemon_process import DaemonProcess, without_bus
+from tests.integration.daemon_process import DaemonProcess, spans_by_device, without_bus
 from tests.integration.postgres import PostgresServer
 from tests.integration.xserver import XSession, x_server
 
@@ -35,24 +31,6 @@ def second_session() -> Iterator[XSession]:
             yield session
         finally:
             session.close()
-
-
-def stored(url: str) -> dict[str, list[Any]]:
-    """Every stored span row, by device name."""
-    store = Store.open(url, migrate=False)
-    try:
-        with store.engine.connect() as c:
-            rows = c.execute(
-                select(devices.c.name, spans.c.uid, spans.c.start_ts, spans.c.end_ts)
-                .add_columns(spans.c.app, spans.c.state)
-                .join(devices, devices.c.id == spans.c.device_id)
-            ).all()
-    finally:
-        store.close()
-    found: dict[str, list[Any]] = {}
-    for row in rows:
-        found.setdefault(row.name, []).append(row)
-    return found
 
 
 def test_two_daemons_ride_out_a_server_outage(
@@ -101,7 +79,7 @@ def test_two_daemons_ride_out_a_server_outage(
         for daemon in daemons.values():
             daemon.kill()
 
-    rows = stored(pg_url)
+    rows = spans_by_device(pg_url)
     for name in daemons:
         mine = rows[name]
         assert len({r.uid for r in mine}) == len(mine)

@@ -8,13 +8,12 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.integration.components import require
-from tests.integration.daemon_process import DaemonProcess, window
+from tests.integration.daemon_process import DaemonProcess, window_now
 from tests.integration.test_enforcement import (
     CONFIG,
     NO_SYSTEM_BUS,
@@ -38,8 +37,7 @@ def test_a_site_rule_closes_a_browser_whose_title_shows_the_site(
     env = {**x_session.env, "DBUS_SYSTEM_BUS_ADDRESS": NO_SYSTEM_BUS}
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
     daemon = DaemonProcess(tmp_path / "d", env, CONFIG)
-    now = datetime.now(UTC).replace(microsecond=0)
-    span = window(now - timedelta(minutes=1), now + timedelta(minutes=30))
+    span = window_now()
     said = presence(daemon.env, "rules", "add", "focus", "deep", *span, "--sites",
                     "youtube.com", "--action", "close-apps", "--grace", "0s")  # fmt: skip
     assert "fall back to window titles" in " ".join(said.split())

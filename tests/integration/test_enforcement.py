@@ -25,7 +25,7 @@ import pytest
 from presence.platform.base import Session
 from presence.platform.plyer_notify import PlyerNotifier
 from tests.integration.components import require
-from tests.integration.daemon_process import DaemonProcess, window
+from tests.integration.daemon_process import DaemonProcess, window, window_now
 from tests.integration.monitor_output import call_times
 from tests.integration.sessionbus import REPO, BusRecorder, FakeService, PrivateBus
 from tests.integration.xserver import XSession, wait_until
@@ -184,8 +184,7 @@ def test_an_xterm_closed_and_another_paused_and_resumed(
     env = {**x_session.env, "DBUS_SYSTEM_BUS_ADDRESS": NO_SYSTEM_BUS}
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
     daemon = DaemonProcess(tmp_path / "d", env, CONFIG)
-    now = datetime.now(UTC).replace(microsecond=0)
-    span = window(now - timedelta(minutes=1), now + timedelta(minutes=30))
+    span = window_now()
     presence(
         daemon.env,
         "rules",

@@ -21,7 +21,7 @@ import pytest
 from presence.core.model import Span, SpanState
 from presence.store import Store
 from tests.integration.components import require
-from tests.integration.daemon_process import DaemonProcess, window
+from tests.integration.daemon_process import DaemonProcess, window, window_now
 from tests.integration.sessionbus import REPO, BusRecorder, FakeService, PrivateBus
 from tests.integration.test_enforcement import (
     CONFIG,
@@ -100,9 +100,7 @@ def test_the_third_snooze_waits_and_ctrl_c_cancels_it(x_session: XSession, tmp_p
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
     # cooldown 0 seeds the new rule set's policy, so that a short wait can be set at once
     daemon = DaemonProcess(tmp_path / "d", env, CONFIG + "[rules]\ncooldown = 0\n")
-    now = datetime.now(UTC).replace(microsecond=0)
-    presence(daemon.env, "rules", "add", "tech-free", "evening",
-             *window(now - timedelta(minutes=1), now + timedelta(minutes=30)))  # fmt: skip
+    presence(daemon.env, "rules", "add", "tech-free", "evening", *window_now())
     presence(daemon.env, "rules", "policy", "--snooze-wait", "3s", "--cooldown", "1d")
     daemon.start()
     try:

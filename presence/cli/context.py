@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ class AppContext:
     debug: bool = False
     _paths: Paths | None = None
     _settings: Settings | None = None
-    _stores: list[Store] = field(default_factory=list)
+    _store: Store | None = None
 
     @property
     def paths(self) -> Paths:
@@ -39,7 +39,10 @@ class AppContext:
         return self._settings
 
     def store(self, *, create: bool = True) -> Store:
-        """The database, migrated. With create=False a missing SQLite file is an error."""
+        """The database, migrated, opened once per command. With create=False a missing SQLite
+        file is an error."""
+        if self._store is not None:
+            return self._store
         try:
             self.paths.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
@@ -49,9 +52,8 @@ class AppContext:
             ) from None
         from presence.store import Store  # noqa: PLC0415 - see the imports above
 
-        store = Store.open(database_url(self.settings, self.paths), create=create)
-        self._stores.append(store)
-        return store
+        self._store = Store.open(database_url(self.settings, self.paths), create=create)
+        return self._store
 
     def sqlite_reads(self) -> SqliteReads | None:
         """The database read through sqlite3 without SQLAlchemy (presence.cli.report_fast),

@@ -128,38 +128,10 @@ def test_rules_out_of_bounds_are_refused(cli: Cli) -> None:
     for per_day in ("25h", "99999999999h"):
         err = cli.refused("rules", "add", "limit", "web", "--apps", "firefox", "--per-day", per_day)
         assert "--per-day" in err
-    err = cli.refused(
-        "rules",
-        "add",
-        "tech-free",
-        "hour",
-        "--days",
-        "daily",
-        "--start",
-        "09:00",
-        "--end",
-        "10:00",
-        "--warn",
-        "48h",
-    )
+    hour = ("rules", "add", "tech-free", "hour", "--days", "daily", "--start", "09:00")
+    err = cli.refused(*hour, "--end", "10:00", "--warn", "48h")
     assert "--warn 48h is not shorter than the 1h it warns of" in err
-    assert (
-        cli(
-            "rules",
-            "add",
-            "tech-free",
-            "hour",
-            "--days",
-            "daily",
-            "--start",
-            "09:00",
-            "--end",
-            "10:00",
-            "--warn",
-            "30m",
-        )[0]
-        == 0
-    )
+    assert cli(*hour, "--end", "10:00", "--warn", "30m")[0] == 0
     # a rule already stored stays editable in its other fields
     assert cli("rules", "edit", "hour", "--end", "11:00")[0] == 0
 

@@ -71,15 +71,16 @@ def test_a_limit_on_a_title_matched_category_closes_a_real_xterm(
     x_session.focus(wid)
     env = {**x_session.env, "DBUS_SYSTEM_BUS_ADDRESS": NO_SYSTEM_BUS}
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-    # CONFIG ends in [reports]: days start at midnight UTC, which the spans below respect
-    daemon = DaemonProcess(tmp_path / "d", env, CONFIG + 'day_start = "00:00"\n')
-    # 20 minutes of the same video watched earlier today (or since midnight UTC)
+    # CONFIG ends in [reports]: today began half an hour ago (UTC), so the 20 minutes below
+    # lie in it at any hour (with days from midnight the test failed just after 00:00)
     now = datetime.now(UTC).replace(microsecond=0)
-    midnight = now.replace(hour=0, minute=0, second=0)
+    day_start = (now - timedelta(minutes=30)).strftime("%H:%M")
+    daemon = DaemonProcess(tmp_path / "d", env, CONFIG + f'day_start = "{day_start}"\n')
+    # 20 minutes of the same video watched earlier today
     daemon.db_path.parent.mkdir(parents=True, exist_ok=True)
     store = Store.open(f"sqlite:///{daemon.db_path}")
     device = store.device("testbox", socket.gethostname(), now)
-    earlier = Span(max(now - timedelta(minutes=21), midnight), now - timedelta(minutes=1),
+    earlier = Span(now - timedelta(minutes=21), now - timedelta(minutes=1),
                    "viewer", "Cats compilation - YouTube", SpanState.ACTIVE)  # fmt: skip
     store.save_spans(device.id, None, [earlier])
     store.close()

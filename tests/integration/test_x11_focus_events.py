@@ -79,8 +79,13 @@ def test_a_title_change_of_the_focused_window_wakes(
     x_session: XSession, watched: tuple[X11WindowSource, Wakes]
 ) -> None:
     source, wakes = watched
+    spawned = time.time()
     _, window = x_session.spawn_xterm("AppTitle", "before")
     x_session.focus(window)
+    # the watcher has followed the focus to the new window (it wakes once it has) before the
+    # title changes: on a loaded machine 0.2 s alone was not always enough
+    wait_until(lambda: wakes.first_after(spawned), "the wake of the focus change")
+    wait_until(lambda: getattr(source.focused(), "app", None) == "AppTitle" or None, "focus read")
     time.sleep(0.2)
     since = time.time()
     x_session.server.set_property(window, "_NET_WM_NAME", "UTF8_STRING", "after ✓".encode())

@@ -47,7 +47,7 @@ from jeepney.bus_messages import (  # type: ignore[import-untyped, unused-ignore
 )
 from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped, unused-ignore]
 
-from presence.platform.dbus import BusConnection, RemoteObject, connect
+from presence.platform.dbus import BusConnection, DBusCallError, RemoteObject, connect
 from presence.platform.gnome_shell import EXTENSION
 from tests.integration.components import missing_component, require
 from tests.integration.desktop_user import REPO, DesktopUser
@@ -185,7 +185,13 @@ class GnomeSession:
         deadline = time.monotonic() + START_TIMEOUT
         closed_since: float | None = None
         while closed_since is None or time.monotonic() - closed_since < 0.5:
-            if self.bus.get_property(SHELL, "OverviewActive", signature="b"):
+            try:
+                active = self.bus.get_property(SHELL, "OverviewActive", signature="b")
+            except DBusCallError:  # the shell owns its name before it exports /org/gnome/Shell
+                active = None
+            if active is None:
+                closed_since = None
+            elif active:
                 closed_since = None
                 self.bus._send(msg, "OverviewActive = false", 10.0)
             elif closed_since is None:
